@@ -74,3 +74,22 @@ sandbox_cgroup_remove() {
     find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null || true
     [ ! -d "$cg" ]
 }
+
+# sandbox_stage BUILD_DIR DEST: install the built stack into DEST the way a package
+# would install it into /, for boot (RAIND_SANDBOX_STAGE) to copy inside.
+sandbox_stage() {
+    rm -rf "$2"
+    meson install -C "$1" --no-rebuild --destdir "$2" --quiet >&2 \
+        || sandbox_die "meson install -C $1 --destdir $2 failed"
+}
+
+# Paths the sandbox covers with its own: a build dir there would be hidden inside,
+# or what tests write there (gtest's XML) would vanish with the sandbox.
+sandbox_check_shared_path() {
+    local path
+    path=$(realpath -m -- "$1")
+    case "$path/" in
+        /tmp/*|/run/*|/dev/*|/etc/*|/usr/*|/var/*)
+            sandbox_die "$path is inside /tmp, /run, /dev, /etc, /usr or /var, which the sandbox replaces with private copies; use a build directory elsewhere (e.g. in the source tree)";;
+    esac
+}
