@@ -18,6 +18,10 @@ public:
         svr_sock_ = fd;
         return listen_after_bind();
     }
+    // httplib's own stop() shutdown()s the listening socket to wake its accept(). That
+    // socket is systemd's too: it would see POLLHUP and fail condenser-rest.socket. So
+    // the accept loop polls (set_idle_interval) and ends when it finds no socket here.
+    void leave_socket() { svr_sock_ = INVALID_SOCKET; }
 };
 
 namespace {
@@ -39,6 +43,7 @@ void ping(const httplib::Request&, httplib::Response& res) {
 } // namespace
 
 Server::Server() : http_(std::make_unique<Http>()) {
+    http_->set_idle_interval(std::chrono::milliseconds(200)); // how soon stop() takes effect
     http_->set_default_headers({{"Server", "condenser-rest/" RAIND_VERSION " (linux)"}});
     http_->Get(R"(/(v[0-9]+\.[0-9]+/)?_ping)", ping);
     // Docker clients show the "message" of an error body to the user.
@@ -51,21 +56,27 @@ Server::Server() : http_(std::make_unique<Http>()) {
 Server::~Server() = default;
 
 void Server::serve(UniqueFd listener) {
-    if (stopping_)
-        return;
+    // serving_ before stopping_, stop() the other way round: one of them sees the other.
     serving_ = true;
-    bool ok = http_->serve_on(listener.release());
+    if (stopping_) {
+        serving_ = false;
+        return;
+    }
+    bool ok = http_->serve_on(listener.get());
     serving_ = false;
-    if (!ok && !stopping_)
-        throw Error("the listening socket stopped accepting connections");
+    if (!ok) {
+        listener.release(); // httplib closed it on its way out
+        if (!stopping_)
+            throw Error("the listening socket stopped accepting connections");
+    }
 }
 
 void Server::stop() noexcept {
     stopping_ = true;
-    // httplib ignores stop() until its accept loop runs; wait for that, briefly.
+    // The accept loop only looks for the socket once it runs; wait for that, briefly.
     while (serving_ && !http_->is_running())
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    http_->stop();
+    http_->leave_socket();
 }
 
 } // namespace raind::rest

@@ -19,10 +19,11 @@ public:
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
 
-    // Serves on `listener` (owned from here on) until stop(). Throws raind::Error
+    // Serves on `listener` until stop(), then closes it without shutting it down (a
+    // socket systemd passed keeps listening for the next start). Throws raind::Error
     // when the socket stops accepting for another reason.
     void serve(UniqueFd listener);
-    // From any thread, before, during or after serve().
+    // From any thread, before, during or after serve(); takes effect within 200 ms.
     void stop() noexcept;
 
 private:
