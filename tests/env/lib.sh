@@ -93,3 +93,24 @@ sandbox_check_shared_path() {
             sandbox_die "$path is inside /tmp, /run, /dev, /etc, /usr or /var, which the sandbox replaces with private copies; use a build directory elsewhere (e.g. in the source tree)";;
     esac
 }
+
+# sandbox_sweep DIR: clear what runs that were killed outright (SIGKILL, a crashed CI
+# job) left in DIR: their state (the watchdog already took down the sandbox) and
+# staged installs. Names end in -PID of the run that made them; a live PID is never
+# touched, and the logs of runs that failed normally (no env file) are kept.
+sandbox_sweep() {
+    local entry name pid
+    for entry in "$1"/*-[0-9]*; do
+        [ -e "$entry" ] || continue
+        name=${entry##*/}
+        name=${name%.stage}
+        pid=${name##*-}
+        case "$pid" in ''|*[!0-9]*) continue;; esac
+        kill -0 "$pid" 2>/dev/null && continue
+        if [ -d "$entry" ] && [ "${entry%.stage}" = "$entry" ]; then
+            [ -e "$entry/env" ] || continue
+            "$RAIND_SANDBOX_HOME/stop" "$entry" || continue
+        fi
+        rm -rf "$entry"
+    done
+}

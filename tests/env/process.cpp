@@ -33,7 +33,7 @@ Pipe make_pipe() {
 
 // fork + exec where the child only makes async-signal-safe calls and reports a
 // failed exec (its errno) over a close-on-exec pipe.
-pid_t fork_exec(const std::vector<std::string>& argv, const Identity& who, int out_fd, int err_fd) {
+pid_t fork_exec(const std::vector<std::string>& argv, const Identity& who, int in_fd, int out_fd, int err_fd) {
     if (argv.empty())
         throw Error("fork_exec: empty argv");
     std::vector<char*> args;
@@ -47,7 +47,9 @@ pid_t fork_exec(const std::vector<std::string>& argv, const Identity& who, int o
         throw_errno("fork");
     if (pid == 0) {
         int err = 0;
-        if (out_fd >= 0 && ::dup2(out_fd, STDOUT_FILENO) < 0)
+        if (in_fd >= 0 && ::dup2(in_fd, STDIN_FILENO) < 0)
+            err = errno;
+        if (!err && out_fd >= 0 && ::dup2(out_fd, STDOUT_FILENO) < 0)
             err = errno;
         if (!err && err_fd >= 0 && ::dup2(err_fd, STDERR_FILENO) < 0)
             err = errno;
@@ -102,7 +104,7 @@ gid_t group_id(const std::string& name) {
 }
 
 Child Child::spawn(const std::vector<std::string>& argv, const Identity& who) {
-    return Child(fork_exec(argv, who, -1, -1));
+    return Child(fork_exec(argv, who, -1, -1, -1));
 }
 
 Child::Child(Child&& other) noexcept : pid_(std::exchange(other.pid_, -1)) {}
@@ -129,13 +131,22 @@ void Child::signal(int sig) const noexcept {
         ::kill(pid_, sig);
 }
 
-Output run(const std::vector<std::string>& argv) {
+Output run(const std::vector<std::string>& argv, const std::string& input) {
+    Pipe in = make_pipe();
     Pipe out = make_pipe();
     Pipe err = make_pipe();
-    Child child(fork_exec(argv, root_identity(), out.write.get(), err.write.get()));
+    Child child(fork_exec(argv, root_identity(), in.read.get(), out.write.get(), err.write.get()));
+    in.read.reset();
     out.write.reset();
     err.write.reset();
+    // A child that exits without reading its input must not kill the test with SIGPIPE.
+    static const bool sigpipe_ignored = ::signal(SIGPIPE, SIG_IGN) != SIG_ERR;
+    (void)sigpipe_ignored;
+    if (!input.empty() && ::write(in.write.get(), input.data(), input.size()) != static_cast<ssize_t>(input.size()))
+        throw_errno("writing the input of " + argv[0]);
+    in.write.reset();
     Output result;
+    result.pid = child.pid();
     // Read both pipes together so a chatty child cannot block on a full one.
     pollfd fds[2] = {{out.read.get(), POLLIN, 0}, {err.read.get(), POLLIN, 0}};
     std::string* sinks[2] = {&result.out, &result.err};

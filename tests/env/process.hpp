@@ -1,4 +1,4 @@
-// Processes the integration tests start: as any identity of the sandbox, always
+// Processes tests start (integration tests inside a sandbox, the harness test on the host):
 // killed and reaped, plus what /proc says about them.
 #pragma once
 
@@ -41,19 +41,21 @@ public:
     void signal(int sig) const noexcept;
 
 private:
-    friend struct Output run(const std::vector<std::string>& argv);
+    friend struct Output run(const std::vector<std::string>& argv, const std::string& input);
     explicit Child(pid_t pid) noexcept : pid_(pid) {}
     pid_t pid_ = -1;
 };
 
 struct Output {
+    pid_t pid = -1;
     int status = 0; // wait status
     std::string out;
     std::string err;
 };
 
-// Runs argv to completion and collects its stdout and stderr.
-Output run(const std::vector<std::string>& argv);
+// Runs argv to completion with `input` (small: it is written before reading) on its
+// stdin, and collects its stdout and stderr.
+Output run(const std::vector<std::string>& argv, const std::string& input = {});
 
 // True when PID names no running process: gone, or a zombie waiting to be reaped.
 bool has_exited(pid_t pid);
