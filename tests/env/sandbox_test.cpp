@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "process.hpp"
+#include "raind-config.h"
 
 namespace fs = std::filesystem;
 using raind::test::Output;
@@ -169,8 +170,9 @@ TEST_F(Sandbox, TheStackIsInstalledInsideAndNotOnTheHost) {
         "ls /usr/share/polkit-1/actions/org.raind.condenser.policy /etc/polkit-1/rules.d/50-raind.rules; "
         "id -nG raindtest"}));
     EXPECT_EQ(result.status, 0) << result.err;
+    const std::string bin = RAIND_BINDIR;
     EXPECT_EQ(result.out,
-              "/usr/local/bin/condenser-rest\n/usr/local/bin/raind\n/usr/local/bin/droplet\nactive\n"
+              bin + "/condenser-rest\n" + bin + "/raind\n" + bin + "/droplet\nactive\n"
               "/etc/polkit-1/rules.d/50-raind.rules\n/usr/share/polkit-1/actions/org.raind.condenser.policy\n"
               "raindtest raind\n");
 }

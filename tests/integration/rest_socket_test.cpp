@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +17,7 @@
 #include <thread>
 
 #include "process.hpp"
+#include "raind-config.h"
 #include "systemd_client.hpp"
 
 namespace fs = std::filesystem;
@@ -26,7 +28,7 @@ namespace {
 const std::string socket_path = "/run/raind/raind.sock";
 const std::string socket_unit = "condenser-rest.socket";
 const std::string service_unit = "condenser-rest.service";
-const std::string condenser_rest = "/usr/local/bin/condenser-rest";
+const std::string condenser_rest = RAIND_BINDIR "/condenser-rest"; // as the sandbox installed it
 
 httplib::Result ping(const std::string& unix_socket, const std::string& path = "/_ping") {
     httplib::Client client(unix_socket);
@@ -58,6 +60,13 @@ bool has_fd_on_socket(pid_t pid, const std::string& inode) {
             return true;
     }
     return false;
+}
+
+std::string environment_of(pid_t pid) {
+    std::ifstream f("/proc/" + std::to_string(pid) + "/environ");
+    std::string env((std::istreambuf_iterator<char>(f)), {});
+    std::replace(env.begin(), env.end(), '\0', '\n');
+    return env;
 }
 
 bool wait_for_socket(const std::string& path) {
@@ -110,6 +119,11 @@ TEST_F(RestSocket, FirstConnectionStartsTheServiceOnThePassedSocket) {
     std::string inode = listening_socket_inode(socket_path);
     ASSERT_FALSE(inode.empty()) << "no listening socket at " << socket_path << " in /proc/net/unix";
     EXPECT_TRUE(has_fd_on_socket(static_cast<pid_t>(main_pid), inode));
+    // ...and got it under the name the socket unit gives it. (The environment it was
+    // started with: sd_listen_fds unsets the variables, /proc keeps the original.)
+    std::string env = environment_of(static_cast<pid_t>(main_pid));
+    EXPECT_NE(env.find("\nLISTEN_FDS=1\n"), std::string::npos) << env;
+    EXPECT_NE(env.find("\nLISTEN_FDNAMES=rest\n"), std::string::npos) << env;
 
     auto versioned = ping(socket_path, "/v1.41/_ping");
     ASSERT_TRUE(versioned);
