@@ -112,7 +112,8 @@ TEST_F(RestSocket, FirstConnectionStartsTheServiceOnThePassedSocket) {
     EXPECT_EQ(res->body, "OK");
     EXPECT_EQ(res->get_header_value("Api-Version"), "1.41");
 
-    EXPECT_EQ(systemd_.property_as<std::string>(service_unit, raind::test::systemd_unit_interface, "ActiveState"), "active");
+    // Active once systemd has read its READY=1, which may come just after the answer.
+    EXPECT_TRUE(systemd_.wait_for_state(service_unit, "active"));
     auto main_pid = systemd_.property_as<uint32_t>(service_unit, raind::test::systemd_service_interface, "MainPID");
     ASSERT_GT(main_pid, 0u);
     // The service serves the very socket systemd listens on, not one of its own.

@@ -87,6 +87,17 @@ bool SystemdClient::wait_unit_gone(const std::string& unit, std::chrono::millise
     return true;
 }
 
+bool SystemdClient::wait_for_state(const std::string& unit, const std::string& state,
+                                   std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (property_as<std::string>(unit, systemd_unit_interface, "ActiveState") != state) {
+        if (std::chrono::steady_clock::now() > deadline)
+            return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return true;
+}
+
 sdbus::Variant SystemdClient::property(const std::string& unit, const char* interface, const std::string& name) {
     // LoadUnit, not GetUnit: properties of a unit systemd has not loaded yet (an idle
     // service) are still answerable.

@@ -40,6 +40,10 @@ public:
     // True once systemd has unloaded the unit (garbage-collected), within `timeout`.
     bool wait_unit_gone(const std::string& unit, std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
+    // Polls ActiveState until it is `state`; false if it is not within `timeout`.
+    bool wait_for_state(const std::string& unit, const std::string& state,
+                        std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
     sdbus::Variant property(const std::string& unit, const char* interface, const std::string& name);
     template <class T>
     T property_as(const std::string& unit, const char* interface, const std::string& name) {
