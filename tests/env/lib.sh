@@ -109,6 +109,9 @@ sandbox_sweep() {
         kill -0 "$pid" 2>/dev/null && continue
         if [ -d "$entry" ] && [ "${entry%.stage}" = "$entry" ]; then
             [ -e "$entry/env" ] || continue
+            # A live supervisor is still taking its sandbox down: its business, not ours.
+            (sandbox_load "$entry"; sandbox_same_process "$RAIND_SANDBOX_SUPERVISOR_PID" "$RAIND_SANDBOX_SUPERVISOR_START") \
+                && continue
             "$RAIND_SANDBOX_HOME/stop" "$entry" || continue
         fi
         rm -rf "$entry"

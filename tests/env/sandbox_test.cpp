@@ -34,6 +34,8 @@ std::string env(const char* name) {
 
 const std::string source_dir = env("RAIND_SRC");
 const std::string build_dir = env("RAIND_BUILD");
+// Our own runs directory: integration tests running meanwhile sweep the shared one.
+const std::string runs_dir = build_dir + "/sandbox-test-" + std::to_string(::getpid());
 
 class Sandbox : public testing::Test {
 protected:
@@ -46,7 +48,13 @@ protected:
         ::setenv("RAIND_BUILD", build_dir.c_str(), 1);
         ::setenv("RAIND_SANDBOX_NO_BUILD", "1", 1);
         ::setenv("RAIND_SANDBOX_VERBOSE", "1", 1);
+        ::setenv("RAIND_SANDBOX_RUNS", runs_dir.c_str(), 1);
     }
+    static void TearDownTestSuite() {
+        std::error_code ec;
+        fs::remove(runs_dir, ec); // empty when every run cleaned up after itself
+    }
+
 
     static std::vector<std::string> command(std::vector<std::string> cmd) {
         cmd.insert(cmd.begin(), source_dir + "/scripts/sandbox");
@@ -226,7 +234,7 @@ TEST_F(Sandbox, NothingIsLeftOnTheHost) {
     for (const auto& path : added(run_before, files_under("/run")))
         EXPECT_FALSE(contains(path, marker) || contains(path, "raind")) << "left in the host's /run: " << path;
 
-    for (const auto& entry : fs::directory_iterator(build_dir + "/sandbox"))
+    for (const auto& entry : fs::directory_iterator(runs_dir))
         EXPECT_FALSE(contains(entry.path().filename(), "sh-" + std::to_string(result.pid)))
             << "scripts/sandbox left " << entry.path();
 }
@@ -235,7 +243,7 @@ TEST_F(Sandbox, WatchdogTakesTheSandboxDownWhenItsCallerIsKilled) {
     auto caller = raind::test::Child::spawn({source_dir + "/scripts/sandbox", "sleep", "1000"});
     const std::string name = "sh-" + std::to_string(caller.pid());
     const fs::path cgroup = fs::path(cgroup2_root()) / ("raind-sandbox-" + name);
-    const fs::path state = fs::path(build_dir) / "sandbox" / name;
+    const fs::path state = fs::path(runs_dir) / name;
     bool booted = false;
     for (int i = 0; i < 300 && !booted; ++i) {
         booted = fs::exists(state / "env");
