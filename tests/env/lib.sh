@@ -83,14 +83,14 @@ sandbox_stage() {
         || sandbox_die "meson install -C $1 --destdir $2 failed"
 }
 
-# Paths the sandbox covers with its own: a build dir there would be hidden inside,
-# or what tests write there (gtest's XML) would vanish with the sandbox.
+# A directory shared with the sandbox (the build tree) must be one the sandbox can
+# show: /run, /dev, /proc and /sys are made anew inside and cannot carry it.
 sandbox_check_shared_path() {
     local path
     path=$(realpath -m -- "$1")
     case "$path/" in
-        /tmp/*|/run/*|/dev/*|/etc/*|/usr/*|/var/*)
-            sandbox_die "$path is inside /tmp, /run, /dev, /etc, /usr or /var, which the sandbox replaces with private copies; use a build directory elsewhere (e.g. in the source tree)";;
+        /run/*|/dev/*|/proc/*|/sys/*)
+            sandbox_die "$path is under /run, /dev, /proc or /sys, which the sandbox makes anew; use a build directory elsewhere (e.g. in the source tree)";;
     esac
 }
 
