@@ -227,6 +227,9 @@ TEST_F(Sandbox, NothingIsLeftOnTheHost) {
 
     for (const auto& process : processes()) {
         EXPECT_FALSE(contains(process.cmdline, marker)) << "process left running: " << process.pid << " " << process.cmdline;
+        // The supervisor names the sandbox's cgroup on its command line.
+        EXPECT_FALSE(contains(process.cmdline, sandbox)) << "supervisor left running: " << process.pid << " "
+                                                         << process.cmdline;
         EXPECT_FALSE(contains(process.cgroup, sandbox)) << "process left in a sandbox cgroup: " << process.pid
                                                                 << " " << process.cmdline << " in " << process.cgroup;
     }
