@@ -15,6 +15,7 @@
 #include <iterator>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -87,17 +88,33 @@ std::string cgroup2_root() {
     return {};
 }
 
-// Every directory of the host's cgroup2 tree, a few levels deep.
+// Where each cgroup hierarchy of the host is mounted (v1 controllers and cgroup2).
+std::vector<std::string> cgroup_mounts() {
+    std::vector<std::string> mounts;
+    for (const auto& line : lines_of("/proc/self/mountinfo")) {
+        if (line.find(" - cgroup2 ") == std::string::npos && line.find(" - cgroup ") == std::string::npos)
+            continue;
+        std::istringstream fields(line);
+        std::string id, parent, dev, root, mount_point;
+        fields >> id >> parent >> dev >> root >> mount_point;
+        mounts.push_back(mount_point);
+    }
+    return mounts;
+}
+
+// Every directory of every host cgroup hierarchy, a few levels deep: the sandbox's
+// systemd must never have written to the v1 ones either.
 std::set<std::string> cgroups() {
     std::set<std::string> dirs;
-    const fs::path root = cgroup2_root();
-    std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
-         it.increment(ec)) {
-        if (it.depth() > 4)
-            it.disable_recursion_pending();
-        else if (it->is_directory(ec))
-            dirs.insert(it->path().string());
+    for (const fs::path root : cgroup_mounts()) {
+        std::error_code ec;
+        for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
+             it.increment(ec)) {
+            if (it.depth() > 4)
+                it.disable_recursion_pending();
+            else if (it->is_directory(ec))
+                dirs.insert(it->path().string());
+        }
     }
     return dirs;
 }
