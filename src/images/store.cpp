@@ -247,6 +247,19 @@ Lease Store::lease(const std::vector<Digest>& blobs, const std::vector<Digest>& 
     return Lease(this, std::move(keys));
 }
 
+void Store::discard(const std::vector<Digest>& blobs, const std::vector<Digest>& layers) {
+    std::lock_guard lock(mutex_);
+    std::error_code ec;
+    for (const auto& d : blobs)
+        if (!leased_locked("blob:" + d.str()) &&
+            !db_->prepare("SELECT 1 FROM image_blobs WHERE digest = ?").bind(1, d.str()).step())
+            fs::remove(blob_path(d), ec);
+    for (const auto& d : layers)
+        if (!leased_locked("layer:" + d.str()) &&
+            !db_->prepare("SELECT 1 FROM image_layers WHERE diff_id = ?").bind(1, d.str()).step())
+            fs::remove_all(layer_path(d), ec);
+}
+
 bool Store::leased_locked(const std::string& key) const {
     return std::find(leases_.begin(), leases_.end(), key) != leases_.end();
 }

@@ -127,6 +127,9 @@ public:
     void unpack_layer(const Digest& blob, const Digest& diff_id, std::stop_token stop = {});
 
     Lease lease(const std::vector<Digest>& blobs, const std::vector<Digest>& layers = {});
+    // Drops these blobs and layers unless an image or a lease still needs them: how a failed
+    // pull takes back what it added.
+    void discard(const std::vector<Digest>& blobs, const std::vector<Digest>& layers);
 
     // Records an image whose blobs (and unpacked layers) are in the store and gives it `names`
     // (moving a name from the image that had it). Returns the stored record.

@@ -38,3 +38,13 @@ inline std::vector<std::string> listing(const std::filesystem::path& dir) {
 }
 
 } // namespace raind::images::test
+
+#include <fstream>
+#include <iterator>
+
+namespace raind::images::test {
+inline std::string read_file_text(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+} // namespace raind::images::test
