@@ -67,8 +67,8 @@ ImageInfo pull_image(RegistryClient& client, Store& store, const Reference& ref,
     std::optional<FetchedManifest> index;
     FetchedManifest chosen = top;
     if (is_index(top.media_type)) {
-        const Descriptor& d = select_platform(parse_index(top.body, top.media_type), platform);
-        chosen = client.get_manifest(ref, d.digest.str());
+        Index list = parse_index(top.body, top.media_type);
+        chosen = client.get_manifest(ref, select_platform(list, platform).digest.str());
         index = std::move(top);
         if (is_index(chosen.media_type))
             throw Error(ref.str() + ": nested manifest lists are not supported");

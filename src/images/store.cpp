@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS image_blobs (
     PRIMARY KEY (image_id, digest));
 CREATE INDEX IF NOT EXISTS image_blobs_digest ON image_blobs(digest);
 CREATE TABLE IF NOT EXISTS names (
-    name TEXT PRIMARY KEY, image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE);
+    name TEXT PRIMARY KEY, image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    manifest TEXT NOT NULL, manifest_media_type TEXT NOT NULL);
 )";
 
 void make_dirs(const fs::path& p) {
@@ -310,13 +311,20 @@ ImageInfo Store::add_image(const ImageInfo& image, const std::vector<Reference>&
     for (const auto& b : blobs)
         db_->prepare("INSERT OR IGNORE INTO image_blobs VALUES (?, ?)").bind(1, id).bind(2, b.str()).run();
     // A name moves to the new image; an image left without names stays (docker's "<none>" image).
+    // Each name keeps the manifest it was pulled with: busybox:latest (Docker) and busybox:oci
+    // (OCI) share one config, so one image, with two manifests.
     for (const auto& n : names)
-        db_->prepare("INSERT OR REPLACE INTO names VALUES (?, ?)").bind(1, n.str()).bind(2, id).run();
+        db_->prepare("INSERT OR REPLACE INTO names VALUES (?, ?, ?, ?)")
+            .bind(1, n.str())
+            .bind(2, id)
+            .bind(3, image.manifest.str())
+            .bind(4, image.manifest_media_type)
+            .run();
     tx.commit();
-    return *load_image(id);
+    return *load_image(id, names.empty() ? std::nullopt : std::optional<std::string>(names.front().str()));
 }
 
-std::optional<ImageInfo> Store::load_image(const std::string& id) const {
+std::optional<ImageInfo> Store::load_image(const std::string& id, const std::optional<std::string>& name) const {
     auto q = db_->prepare("SELECT manifest, manifest_media_type, index_digest, created, size FROM images WHERE id = ?");
     q.bind(1, id);
     if (!q.step())
@@ -326,6 +334,14 @@ std::optional<ImageInfo> Store::load_image(const std::string& id) const {
         index = Digest::parse(q.text(2));
     ImageInfo info{Digest::parse(id), Digest::parse(q.text(0)), q.text(1), index, {}, {}, q.integer(3),
                    static_cast<uint64_t>(q.integer(4))};
+    if (name) {
+        auto m = db_->prepare("SELECT manifest, manifest_media_type FROM names WHERE name = ?");
+        m.bind(1, *name);
+        if (m.step()) {
+            info.manifest = Digest::parse(m.text(0));
+            info.manifest_media_type = m.text(1);
+        }
+    }
     auto l = db_->prepare("SELECT blob, diff_id, media_type, size FROM image_layers WHERE image_id = ? ORDER BY position");
     l.bind(1, id);
     while (l.step())
@@ -338,13 +354,16 @@ std::optional<ImageInfo> Store::load_image(const std::string& id) const {
     return info;
 }
 
-std::optional<std::string> Store::resolve_id(std::string_view name_or_id) const {
+std::optional<std::string> Store::resolve_id(std::string_view name_or_id, std::optional<std::string>* name) const {
     try {
         auto ref = Reference::parse(name_or_id);
         auto q = db_->prepare("SELECT image_id FROM names WHERE name = ?");
         q.bind(1, ref.str());
-        if (q.step())
+        if (q.step()) {
+            if (name)
+                *name = ref.str();
             return q.text(0);
+        }
     } catch (const InvalidReference&) {
         // not a name; maybe an id
     }
@@ -366,8 +385,9 @@ std::optional<std::string> Store::resolve_id(std::string_view name_or_id) const 
 
 std::optional<ImageInfo> Store::find_image(std::string_view name_or_id) const {
     std::lock_guard lock(mutex_);
-    auto id = resolve_id(name_or_id);
-    return id ? load_image(*id) : std::nullopt;
+    std::optional<std::string> name;
+    auto id = resolve_id(name_or_id, &name);
+    return id ? load_image(*id, name) : std::nullopt;
 }
 
 ImageInfo Store::image(std::string_view name_or_id) const {
@@ -388,10 +408,17 @@ std::vector<ImageInfo> Store::images() const {
 
 void Store::tag(std::string_view name_or_id, const Reference& name) {
     std::lock_guard lock(mutex_);
-    auto id = resolve_id(name_or_id);
+    std::optional<std::string> source;
+    auto id = resolve_id(name_or_id, &source);
     if (!id)
         throw NoSuchImage("no such image: " + std::string(name_or_id));
-    db_->prepare("INSERT OR REPLACE INTO names VALUES (?, ?)").bind(1, name.str()).bind(2, *id).run();
+    auto info = load_image(*id, source);
+    db_->prepare("INSERT OR REPLACE INTO names VALUES (?, ?, ?, ?)")
+        .bind(1, name.str())
+        .bind(2, *id)
+        .bind(3, info->manifest.str())
+        .bind(4, info->manifest_media_type)
+        .run();
 }
 
 RemoveReport Store::remove(std::string_view name_or_id, bool force) {

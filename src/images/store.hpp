@@ -51,7 +51,7 @@ struct LayerInfo {
 
 struct ImageInfo {
     Digest id;                         // config digest, as docker and podman show it
-    Digest manifest;                   // the platform manifest this image came from
+    Digest manifest;                   // the platform manifest (of the name it was looked up by)
     std::string manifest_media_type;
     std::optional<Digest> index;       // manifest list / OCI index it was selected from, if any
     std::vector<LayerInfo> layers;     // bottom to top
@@ -149,8 +149,9 @@ public:
 
 private:
     friend class Lease;
-    std::optional<ImageInfo> load_image(const std::string& id) const;
-    std::optional<std::string> resolve_id(std::string_view name_or_id) const;
+    // With `name`, the manifest is the one that name was pulled with.
+    std::optional<ImageInfo> load_image(const std::string& id, const std::optional<std::string>& name = {}) const;
+    std::optional<std::string> resolve_id(std::string_view name_or_id, std::optional<std::string>* name = nullptr) const;
     void delete_image_locked(const std::string& id, RemoveReport& report);
     bool leased_locked(const std::string& key) const;
 

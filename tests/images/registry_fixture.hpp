@@ -42,6 +42,19 @@ inline int run(const std::string& cmd) {
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
+// Standard output of a command (stderr discarded).
+inline std::string capture(const std::string& cmd) {
+    std::string out;
+    FILE* p = ::popen((cmd + " 2>/dev/null").c_str(), "r");
+    char buf[4096];
+    size_t n;
+    while (p && (n = std::fread(buf, 1, sizeof buf, p)) > 0)
+        out.append(buf, n);
+    if (p)
+        ::pclose(p);
+    return out;
+}
+
 inline void write_text(const std::filesystem::path& p, const std::string& s) {
     std::filesystem::create_directories(p.parent_path());
     std::ofstream(p, std::ios::binary) << s;

@@ -41,6 +41,13 @@ inline std::vector<std::string> listing(const std::filesystem::path& dir) {
 
 #include <fstream>
 #include <iterator>
+#include <ostream>
+
+#include "digest.hpp"
+
+namespace raind::images {
+inline void PrintTo(const Digest& d, std::ostream* os) { *os << d.str(); }
+} // namespace raind::images
 
 namespace raind::images::test {
 inline std::string read_file_text(const std::filesystem::path& p) {
