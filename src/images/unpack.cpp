@@ -71,8 +71,10 @@ public:
         raw_ = p ? p : "";
         auto parts = split(raw_, "path");
         if (parts.empty()) { // "./": the layer root itself
-            if (archive_entry_filetype(e) == AE_IFDIR)
+            if (archive_entry_filetype(e) == AE_IFDIR) {
                 apply_metadata(root_.get(), e);
+                dir_times_.emplace_back(parts, archive_entry_mtime(e));
+            }
             return;
         }
         std::string name = parts.back();
@@ -100,6 +102,8 @@ public:
         switch (archive_entry_filetype(e)) {
         case AE_IFDIR:
             make_directory(parent.get(), name, e);
+            parts.push_back(name);
+            dir_times_.emplace_back(std::move(parts), archive_entry_mtime(e));
             break;
         case AE_IFREG:
             make_file(tar, parent.get(), name, e);
@@ -114,6 +118,19 @@ public:
             break;
         default: // sockets have no meaning in an image
             break;
+        }
+    }
+
+    // Directory times last: creating their entries changed them. Best effort, as for tar(1).
+    void finish() {
+        for (auto& [parts, mtime] : dir_times_) {
+            try {
+                UniqueFd fd = walk(parts, false);
+                timespec times[2] = {{mtime, 0}, {mtime, 0}};
+                ::futimens(fd.get(), times);
+            } catch (const Error&) {
+                // replaced by a later entry
+            }
         }
     }
 
@@ -317,6 +334,7 @@ private:
     std::string raw_;
     UniqueFd root_;
     bool privileged_ = false;
+    std::vector<std::pair<std::vector<std::string>, time_t>> dir_times_;
 };
 
 } // namespace
@@ -359,6 +377,7 @@ UnpackResult unpack_layer(const fs::path& archive_path, const fs::path& dir, std
         throw Error("layer " + archive_path.string() + ": damaged archive: " +
                     (raw_err ? raw_err : archive_error_string(tar.get())));
     }
+    unpacker.finish();
     // The tar reader stops at the end-of-archive blocks; the rest of the stream still counts.
     const void* unused = nullptr;
     la_ssize_t n;

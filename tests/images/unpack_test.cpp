@@ -71,6 +71,11 @@ TEST(Unpack, PlainGzipAndZstdGiveTheSameTreeAndDiffId) {
         EXPECT_EQ(a.st_mode & 07777, 04755u);
         ASSERT_EQ(::stat((s.layer / "tmp").c_str(), &a), 0);
         EXPECT_EQ(a.st_mode & 07777, 01777u);
+        EXPECT_EQ(a.st_mtime, 1704067200); // the tar's time, not when it was unpacked
+        ASSERT_EQ(::stat((s.layer / "etc").c_str(), &a), 0);
+        EXPECT_EQ(a.st_mtime, 1704067200) << "directory time kept although a file was created in it";
+        ASSERT_EQ(::stat((s.layer / "etc/hostname").c_str(), &a), 0);
+        EXPECT_EQ(a.st_mtime, 1704067200);
         EXPECT_EQ(listing(s.outer), (std::vector<std::string>{"layer", "layer/bin", "layer/bin/sh", "layer/bin/tool",
                                                                "layer/bin/tool2", "layer/etc", "layer/etc/hostname",
                                                                "layer/tmp"}));
