@@ -40,22 +40,34 @@ private:
 
 struct FakeImage {
     std::string manifest, config, layer;
-    Digest manifest_digest, config_digest, layer_digest, diff_id;
+    Digest manifest_digest, config_digest, layer_digest, diff_id; // of the first layer
+    std::vector<std::string> layers;                              // all of them
 };
 
-inline FakeImage fake_image(const std::string& content = "hello from the fake registry\n") {
+inline FakeImage fake_image(const std::string& content = "hello from the fake registry\n", int layer_count = 1) {
     // Incompressible bytes, so the blob is big enough to break in the middle.
     std::string noise(200000, '\0');
     uint32_t x = 12345;
     for (auto& c : noise)
         c = static_cast<char>((x = x * 1103515245 + 12345) >> 24);
-    TarBuilder plain, gz(Compression::gzip);
-    for (auto* t : {&plain, &gz})
-        t->file("hello.txt", content).file("noise.bin", noise);
-    FakeImage img{{}, {}, gz.bytes(), sha256_of(""), sha256_of(""), sha256_of(gz.bytes()), sha256_of(plain.bytes())};
+    nlohmann::json diff_ids = nlohmann::json::array(), layer_descs = nlohmann::json::array();
+    std::vector<std::string> layers;
+    std::vector<Digest> plain_digests;
+    for (int i = 0; i < layer_count; ++i) {
+        TarBuilder plain, gz(Compression::gzip);
+        for (auto* t : {&plain, &gz})
+            t->file(i == 0 ? "hello.txt" : "layer" + std::to_string(i) + ".txt", content).file("noise.bin", noise);
+        layers.push_back(gz.bytes());
+        diff_ids.push_back(sha256_of(plain.bytes()).str());
+        plain_digests.push_back(sha256_of(plain.bytes()));
+        layer_descs.push_back({{"mediaType", "application/vnd.docker.image.rootfs.diff.tar.gzip"},
+                               {"digest", sha256_of(gz.bytes()).str()},
+                               {"size", gz.bytes().size()}});
+    }
+    FakeImage img{{}, {}, layers[0], sha256_of(""), sha256_of(""), sha256_of(layers[0]), plain_digests[0], layers};
     img.config = nlohmann::json({{"architecture", "amd64"},
                                  {"os", "linux"},
-                                 {"rootfs", {{"type", "layers"}, {"diff_ids", {img.diff_id.str()}}}}})
+                                 {"rootfs", {{"type", "layers"}, {"diff_ids", diff_ids}}}})
                      .dump();
     img.config_digest = sha256_of(img.config);
     img.manifest = nlohmann::json({{"schemaVersion", 2},
@@ -64,10 +76,7 @@ inline FakeImage fake_image(const std::string& content = "hello from the fake re
                                     {{"mediaType", "application/vnd.docker.container.image.v1+json"},
                                      {"digest", img.config_digest.str()},
                                      {"size", img.config.size()}}},
-                                   {"layers",
-                                    {{{"mediaType", "application/vnd.docker.image.rootfs.diff.tar.gzip"},
-                                      {"digest", img.layer_digest.str()},
-                                      {"size", img.layer.size()}}}}})
+                                   {"layers", layer_descs}})
                        .dump();
     img.manifest_digest = sha256_of(img.manifest);
     return img;
@@ -78,6 +87,8 @@ public:
     // Knobs a test turns before pulling.
     std::atomic<bool> require_token{false};
     std::atomic<int> drop_blob_after{-1}; // close the connection after this many bytes, once
+    std::atomic<bool> slow_blobs{false};  // each blob request takes 150 ms to start
+    std::atomic<int> in_flight{0}, max_in_flight{0};
     std::string redirect_blobs_to;       // origin of another server that serves /blobs/...
     std::map<std::string, std::string> blobs;  // digest -> bytes served (may lie)
     std::map<std::string, std::string> manifests;
@@ -89,7 +100,8 @@ public:
 
     explicit FakeRegistry(const FakeImage& img) {
         blobs[img.config_digest.str()] = img.config;
-        blobs[img.layer_digest.str()] = img.layer;
+        for (const auto& l : img.layers)
+            blobs[sha256_of(l).str()] = l;
         manifests["app:latest"] = img.manifest;
         manifests["app:" + img.manifest_digest.str()] = img.manifest;
         auto& s = http.server;
@@ -131,6 +143,13 @@ public:
         {
             std::lock_guard lock(mutex);
             ranges_seen.push_back(req.get_header_value("Range"));
+        }
+        if (slow_blobs) {
+            int now = ++in_flight;
+            for (int seen = max_in_flight; now > seen && !max_in_flight.compare_exchange_weak(seen, now);) {
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(150));
+            --in_flight;
         }
         auto it = blobs.find(digest);
         if (it == blobs.end()) {

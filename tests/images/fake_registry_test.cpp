@@ -9,6 +9,7 @@
 using namespace raind::images;
 using namespace raind::images::test;
 using testing::HasSubstr;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -46,6 +47,26 @@ TEST(FakeRegistry, PullsAndVerifies) {
     // Pulling by digest verifies the manifest against it.
     auto by_digest = pull_image(client, store, Reference::parse(reg.registry() + "/app@" + img.manifest_digest.str()));
     EXPECT_EQ(by_digest.id, img.config_digest);
+}
+
+TEST(FakeRegistry, DownloadsLayersInParallel) {
+    FakeImage img = fake_image("x", 4);
+    FakeRegistry reg(img);
+    reg.slow_blobs = true;
+    TempDir tmp;
+    Store store(tmp / "store");
+    auto opts = plain_http(reg.registry());
+    opts.parallel_downloads = 3;
+    RegistryClient client(opts);
+    auto start = std::chrono::steady_clock::now();
+    auto info = pull_image(client, store, Reference::parse(reg.registry() + "/app"));
+    auto took = std::chrono::steady_clock::now() - start;
+    EXPECT_EQ(info.layers.size(), 4u);
+    EXPECT_EQ(reg.max_in_flight.load(), 3);
+    // config, then 4 layers 3 at a time: 3 rounds of 150 ms, not 5.
+    EXPECT_LT(took, std::chrono::milliseconds(5 * 150));
+    for (int i = 1; i < 4; ++i)
+        EXPECT_TRUE(fs::exists(store.layer_path(info.layers[i].diff_id) / ("layer" + std::to_string(i) + ".txt")));
 }
 
 TEST(FakeRegistry, CorruptedLayerIsRejectedAndLeavesNothing) {
