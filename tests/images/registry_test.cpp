@@ -6,6 +6,8 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
+#include <set>
+
 #include "pull.hpp"
 #include "registry_fixture.hpp"
 #include "token_server.hpp"
@@ -38,6 +40,42 @@ void build_fixtures(OciLayout& oci) {
     oci.tag("multiarch", oci.index({amd64, arm64}));
 }
 
+// :latest in Docker schema 2 (a manifest list for multiarch), :oci as OCI manifest / index.
+void push_fixtures(const OciLayout& oci, const std::string& host, const std::string& dest_args) {
+    std::string src = "oci:" + oci.dir().string() + ":";
+    std::string dst = "docker://" + host + "/library/";
+    for (const char* name : {"busybox", "layered"}) {
+        EXPECT_EQ(run(skopeo_copy("--format v2s2 " + dest_args + " " + src + name + " " + dst + name + ":latest")), 0);
+        EXPECT_EQ(run(skopeo_copy("--format oci " + dest_args + " " + src + name + " " + dst + name + ":oci")), 0);
+    }
+    EXPECT_EQ(run(skopeo_copy("--all --format v2s2 " + dest_args + " " + src + "multiarch " + dst + "multiarch:latest")), 0);
+    EXPECT_EQ(run(skopeo_copy("--all --format oci " + dest_args + " " + src + "multiarch " + dst + "multiarch:oci")), 0);
+}
+
+std::string top_file(Store& store, const ImageInfo& info, const std::string& path);
+
+// Every fixture in both formats, multiarch for both platforms; checks what landed on disk.
+void pull_every_fixture(RegistryClient& client, Store& store, const std::string& host) {
+    for (const char* tag : {"latest", "oci"}) {
+        bool oci = std::string(tag) == "oci";
+        auto bb = pull_image(client, store, Reference::parse(host + "/library/busybox:" + tag));
+        EXPECT_EQ(bb.manifest_media_type, oci ? media_type::oci_manifest : media_type::docker_manifest);
+        EXPECT_EQ(read_file_text(store.layer_path(bb.layers[0].diff_id) / "bin/busybox"), read_file_text("/bin/busybox"));
+        auto layered = pull_image(client, store, Reference::parse(host + "/library/layered:" + tag));
+        EXPECT_EQ(top_file(store, layered, "etc/layer"), "2\n");
+        auto ref = Reference::parse(host + "/library/multiarch:" + tag);
+        auto amd = pull_image(client, store, ref);
+        EXPECT_EQ(top_file(store, amd, "etc/platform"), "linux/amd64\n");
+        auto arm = pull_image(client, store, ref, Platform::parse("linux/arm64"));
+        EXPECT_EQ(top_file(store, arm, "etc/platform"), "linux/arm64/v8\n");
+    }
+    // One busybox layer for all of them.
+    std::set<std::string> bases;
+    for (const auto& i : store.images())
+        bases.insert(i.layers[0].diff_id.str());
+    EXPECT_EQ(bases.size(), 1u);
+}
+
 struct PlainRegistry {
     TempDir dir;
     OciLayout oci{dir / "oci"};
@@ -46,14 +84,7 @@ struct PlainRegistry {
     PlainRegistry() {
         build_fixtures(oci);
         registry = std::make_unique<RegistryProcess>(dir / "registry", "");
-        std::string src = "oci:" + oci.dir().string() + ":";
-        std::string dst = "docker://" + registry->host() + "/library/";
-        for (const char* name : {"busybox", "layered"}) {
-            EXPECT_EQ(run(skopeo_copy("--format v2s2 --dest-tls-verify=false " + src + name + " " + dst + name + ":latest")), 0);
-            EXPECT_EQ(run(skopeo_copy("--format oci --dest-tls-verify=false " + src + name + " " + dst + name + ":oci")), 0);
-        }
-        EXPECT_EQ(run(skopeo_copy("--all --format v2s2 --dest-tls-verify=false " + src + "multiarch " + dst + "multiarch:latest")), 0);
-        EXPECT_EQ(run(skopeo_copy("--all --format oci --dest-tls-verify=false " + src + "multiarch " + dst + "multiarch:oci")), 0);
+        push_fixtures(oci, registry->host(), "--dest-tls-verify=false");
     }
     std::string host() const { return registry->host(); }
     RegistryOptions options() const {
@@ -202,11 +233,8 @@ TEST(TlsRegistry, BasicAuthOverTlsWithATestCa) {
     std::string h = registry.host();
     write_text(tmp / "certs.d" / h / "ca.crt", read_file_text(tmp / "certs/ca.crt"));
     OciLayout oci(tmp / "oci");
-    oci.tag("busybox", oci.image({busybox_layer()}));
-    ASSERT_EQ(run(skopeo_copy("--format v2s2 --dest-cert-dir " + (tmp / "certs.d" / h).string() +
-                              " --dest-creds testuser:testpassword oci:" + oci.dir().string() + ":busybox docker://" +
-                              h + "/library/busybox:latest")),
-              0);
+    build_fixtures(oci);
+    push_fixtures(oci, h, "--dest-cert-dir " + (tmp / "certs.d" / h).string() + " --dest-creds testuser:testpassword");
     auto ref = Reference::parse(h + "/library/busybox:latest");
 
     // Untrusted CA: refused with a hint.
@@ -243,8 +271,8 @@ TEST(TlsRegistry, BasicAuthOverTlsWithATestCa) {
     }
     Store store(tmp / "store");
     RegistryClient client(o);
-    auto info = pull_image(client, store, ref);
-    EXPECT_EQ(read_file_text(store.layer_path(info.layers[0].diff_id) / "bin/busybox"), read_file_text("/bin/busybox"));
+    pull_every_fixture(client, store, h);
+    auto info = store.image(ref.str());
 
     // Chunked push with Basic auth (no mount source on this registry under another name).
     RegistryOptions chunked = o;
@@ -269,18 +297,15 @@ TEST(TokenRegistry, AnonymousPullTokenPushAndBadPassword) {
     RegistryProcess registry(tmp / "registry", tokens.registry_config(tmp / "certs"));
     std::string h = registry.host();
     OciLayout oci(tmp / "oci");
-    oci.tag("busybox", oci.image({busybox_layer()}));
-    ASSERT_EQ(run(skopeo_copy("--format oci --dest-tls-verify=false --dest-creds testuser:testpassword oci:" +
-                              oci.dir().string() + ":busybox docker://" + h + "/library/busybox:oci")),
-              0);
+    build_fixtures(oci);
+    push_fixtures(oci, h, "--dest-tls-verify=false --dest-creds testuser:testpassword");
     RegistryOptions o;
     o.insecure = {h};
     auto ref = Reference::parse(h + "/library/busybox:oci");
     {
         Store store(tmp / "anon");
         RegistryClient anonymous(o);
-        auto info = pull_image(anonymous, store, ref);
-        EXPECT_EQ(info.manifest_media_type, media_type::oci_manifest);
+        pull_every_fixture(anonymous, store, h);
         try {
             push_image(anonymous, store, ref.str(), Reference::parse(h + "/mine/bb:1"));
             FAIL() << "anonymous push accepted";
@@ -304,6 +329,14 @@ TEST(TokenRegistry, AnonymousPullTokenPushAndBadPassword) {
     RegistryClient user(good);
     Store store(tmp / "user");
     pull_image(user, store, ref);
-    Digest pushed = push_image(user, store, ref.str(), Reference::parse(h + "/mine/bb:1"));
+    // Mounting from library/busybox makes the registry challenge for two repositories at once.
+    std::vector<TransferEvent::Kind> kinds;
+    Digest pushed = push_image(user, store, ref.str(), Reference::parse(h + "/mine/bb:1"),
+                               [&](const TransferEvent& e) { kinds.push_back(e.kind); });
+    EXPECT_EQ(std::count(kinds.begin(), kinds.end(), TransferEvent::Kind::blob_mounted), 2);
     EXPECT_EQ(user.get_manifest(Reference::parse(h + "/mine/bb:1")).digest, pushed);
+    // A second push finds everything there.
+    kinds.clear();
+    push_image(user, store, ref.str(), Reference::parse(h + "/mine/bb:2"), [&](const TransferEvent& e) { kinds.push_back(e.kind); });
+    EXPECT_EQ(std::count(kinds.begin(), kinds.end(), TransferEvent::Kind::blob_exists), 2);
 }
