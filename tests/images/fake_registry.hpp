@@ -6,6 +6,7 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -44,7 +45,8 @@ struct FakeImage {
     std::vector<std::string> layers;                              // all of them
 };
 
-inline FakeImage fake_image(const std::string& content = "hello from the fake registry\n", int layer_count = 1) {
+inline FakeImage fake_image(const std::string& content = "hello from the fake registry\n", int layer_count = 1,
+                            const std::function<void(TarBuilder&)>& extra = {}) {
     // Incompressible bytes, so the blob is big enough to break in the middle.
     std::string noise(200000, '\0');
     uint32_t x = 12345;
@@ -57,6 +59,9 @@ inline FakeImage fake_image(const std::string& content = "hello from the fake re
         TarBuilder plain, gz(Compression::gzip);
         for (auto* t : {&plain, &gz})
             t->file(i == 0 ? "hello.txt" : "layer" + std::to_string(i) + ".txt", content).file("noise.bin", noise);
+        if (extra)
+            for (auto* t : {&plain, &gz})
+                extra(*t);
         layers.push_back(gz.bytes());
         diff_ids.push_back(sha256_of(plain.bytes()).str());
         plain_digests.push_back(sha256_of(plain.bytes()));

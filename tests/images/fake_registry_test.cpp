@@ -4,6 +4,7 @@
 
 #include "fake_registry.hpp"
 #include "pull.hpp"
+#include "unpack.hpp"
 #include "temp_dir.hpp"
 
 using namespace raind::images;
@@ -84,6 +85,34 @@ TEST(FakeRegistry, CorruptedLayerIsRejectedAndLeavesNothing) {
     }
     expect_empty_store(tmp);
     EXPECT_TRUE(store.images().empty());
+}
+
+TEST(FakeRegistry, CraftedLayersAreRejectedAndNothingIsWrittenOutside) {
+    TempDir tmp;
+    const std::vector<std::pair<std::string, std::function<void(TarBuilder&)>>> attacks = {
+        {"../escape", [](TarBuilder& t) { t.file("../escape", "pwned"); }},
+        {"x/escape", [](TarBuilder& t) { t.symlink("x", "../../../..").file("x/escape", "pwned"); }},
+        {"y/etc/passwd", [](TarBuilder& t) { t.symlink("y", "/").file("y/etc/passwd", "pwned"); }},
+    };
+    std::string passwd = read_file_text("/etc/passwd");
+    for (const auto& [entry, attack] : attacks) {
+        FakeImage img = fake_image("x", 1, attack);
+        FakeRegistry reg(img);
+        Store store(tmp / "store");
+        RegistryClient client(plain_http(reg.registry()));
+        try {
+            pull_image(client, store, Reference::parse(reg.registry() + "/app"));
+            FAIL() << entry << " accepted";
+        } catch (const UnsafeLayerEntry& e) {
+            EXPECT_THAT(e.what(), HasSubstr("entry \"" + entry + "\""));
+        }
+        expect_empty_store(tmp);
+        EXPECT_EQ(listing(tmp.path()), (std::vector<std::string>{"store", "store/blobs", "store/blobs/sha256",
+                                                                  "store/images.db", "store/images.db-shm",
+                                                                  "store/images.db-wal", "store/layers"}));
+        EXPECT_FALSE(fs::exists(tmp.path().parent_path() / "escape"));
+    }
+    EXPECT_EQ(read_file_text("/etc/passwd"), passwd);
 }
 
 TEST(FakeRegistry, CorruptedConfigAndManifestAreRejected) {
