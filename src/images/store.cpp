@@ -451,6 +451,18 @@ RemoveReport Store::remove(std::string_view name_or_id, bool force) {
     return report;
 }
 
+RemoveReport Store::prune() {
+    std::lock_guard lock(mutex_);
+    RemoveReport report;
+    std::vector<std::string> dangling;
+    auto q = db_->prepare("SELECT id FROM images WHERE id NOT IN (SELECT image_id FROM names)");
+    while (q.step())
+        dangling.push_back(q.text(0));
+    for (const auto& id : dangling)
+        delete_image_locked(id, report);
+    return report;
+}
+
 void Store::delete_image_locked(const std::string& id, RemoveReport& report) {
     std::vector<std::string> blobs, layers;
     auto b = db_->prepare("SELECT digest FROM image_blobs WHERE image_id = ?");

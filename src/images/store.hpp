@@ -144,6 +144,10 @@ public:
     // names (an image with several names needs force). Blobs and layers no other image uses go too.
     RemoveReport remove(std::string_view name_or_id, bool force = false);
 
+    // Removes images left without a name (a pull that moved the name to a newer image leaves
+    // the old one behind, as docker does) and whatever only they used.
+    RemoveReport prune();
+
     // Directories for overlay lowerdir, top layer first (the order overlayfs wants).
     std::vector<std::filesystem::path> lower_dirs(const ImageInfo& image) const;
 

@@ -200,6 +200,25 @@ TEST(Store, NamesIdsAndPrefixes) {
     EXPECT_FALSE(store.has_layer(base.diff_id));
 }
 
+TEST(Store, PruneRemovesImagesThatLostTheirName) {
+    TempDir tmp;
+    Store store(tmp.path());
+    Layer base = base_layer(store);
+    Layer old_app = app_layer(store, "v1");
+    Layer new_app = app_layer(store, "v2");
+    auto old_img = store.add_image(image_of(store, {base, old_app}, "v1"), {Reference::parse("app")});
+    auto new_img = store.add_image(image_of(store, {base, new_app}, "v2"), {Reference::parse("app")});
+    EXPECT_TRUE(store.image(old_img.id.str()).names.empty()); // the name moved on
+    EXPECT_EQ(store.image("app").id, new_img.id);
+    auto report = store.prune();
+    EXPECT_EQ(report.deleted_images, std::vector<Digest>{old_img.id});
+    EXPECT_EQ(report.deleted_layers, 1u);
+    EXPECT_FALSE(store.has_layer(old_app.diff_id));
+    EXPECT_TRUE(store.has_layer(base.diff_id));
+    EXPECT_TRUE(store.has_layer(new_app.diff_id));
+    EXPECT_TRUE(store.prune().deleted_images.empty());
+}
+
 TEST(Store, LeasesProtectContentAnUnfinishedPullNeeds) {
     TempDir tmp;
     Store store(tmp.path());
