@@ -58,7 +58,21 @@ FetchedManifest RegistryClient::get_manifest(const Reference& ref, std::string_v
     r.target = "/v2/" + ref.repository + "/manifests/" + which;
     r.headers.emplace("Accept", std::string(media_type::accept_all));
     r.scopes = {pull_scope(ref)};
-    auto res = s.expect(r, {200});
+    // Manifests are small: a transient failure is simply asked again.
+    HttpResponse res;
+    for (unsigned attempt = 1;; ++attempt) {
+        try {
+            res = s.send(r);
+            if ((res.status < 500 && res.status != 429) || attempt > shared_->options.retries)
+                break;
+        } catch (const TransportError&) {
+            if (attempt > shared_->options.retries)
+                throw;
+        }
+        std::this_thread::sleep_for(shared_->options.retry_delay * attempt);
+    }
+    if (res.status != 200)
+        throw_registry_error("GET " + res.url, res);
     Digest digest = sha256_of(res.body);
     if (Digest::valid(which) && digest.str() != which)
         throw DigestMismatch("manifest " + which + " of " + ref.name() + ": registry sent content hashing to " +

@@ -93,6 +93,7 @@ public:
     std::atomic<bool> require_token{false};
     std::atomic<int> drop_blob_after{-1}; // close the connection after this many bytes, once
     std::atomic<bool> slow_blobs{false};  // each blob request takes 150 ms to start
+    std::atomic<int> manifest_failures{0}; // answer this many manifest requests with 503
     std::atomic<int> in_flight{0}, max_in_flight{0};
     std::string redirect_blobs_to;       // origin of another server that serves /blobs/...
     std::map<std::string, std::string> blobs;  // digest -> bytes served (may lie)
@@ -123,6 +124,11 @@ public:
         s.Get(R"(/v2/(.+)/manifests/(.+))", [this](const httplib::Request& req, httplib::Response& res) {
             if (!authorized(req, res, req.matches[1]))
                 return;
+            if (manifest_failures > 0) {
+                --manifest_failures;
+                res.status = 503;
+                return;
+            }
             auto it = manifests.find(std::string(req.matches[1]) + ":" + std::string(req.matches[2]));
             if (it == manifests.end()) {
                 res.status = 404;

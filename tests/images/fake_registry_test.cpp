@@ -181,6 +181,24 @@ TEST(FakeRegistry, ResumesABrokenDownloadWithRange) {
     EXPECT_EQ(reg.ranges_seen[1], "bytes=32768-");
 }
 
+TEST(FakeRegistry, RetriesAManifestTheRegistryCouldNotServe) {
+    FakeImage img = fake_image();
+    FakeRegistry reg(img);
+    TempDir tmp;
+    Store store(tmp / "store");
+    RegistryClient client(plain_http(reg.registry()));
+    reg.manifest_failures = 2;
+    EXPECT_EQ(client.get_manifest(Reference::parse(reg.registry() + "/app")).digest, img.manifest_digest);
+    reg.manifest_failures = 10; // more than the 3 retries
+    try {
+        client.get_manifest(Reference::parse(reg.registry() + "/app"));
+        FAIL();
+    } catch (const RegistryError& e) {
+        EXPECT_EQ(e.status(), 503);
+    }
+    EXPECT_EQ(reg.manifest_failures.load(), 6);
+}
+
 TEST(FakeRegistry, GivesUpAfterRetriesAndLeavesNothing) {
     FakeImage img = fake_image();
     FakeRegistry reg(img);
