@@ -228,8 +228,7 @@ TEST(TlsRegistry, BasicAuthOverTlsWithATestCa) {
     RegistryProcess registry(tmp / "registry",
                              "  tls:\n    certificate: " + (tmp / "certs/server.crt").string() + "\n    key: " +
                                  (tmp / "certs/server.key").string() + "\nauth:\n  htpasswd:\n    realm: raind-test\n"
-                                 "    path: " + (tmp / "htpasswd").string() + "\n",
-                             true);
+                                 "    path: " + (tmp / "htpasswd").string() + "\n");
     std::string h = registry.host();
     write_text(tmp / "certs.d" / h / "ca.crt", read_file_text(tmp / "certs/ca.crt"));
     OciLayout oci(tmp / "oci");
@@ -339,4 +338,30 @@ TEST(TokenRegistry, AnonymousPullTokenPushAndBadPassword) {
     kinds.clear();
     push_image(user, store, ref.str(), Reference::parse(h + "/mine/bb:2"), [&](const TransferEvent& e) { kinds.push_back(e.kind); });
     EXPECT_EQ(std::count(kinds.begin(), kinds.end(), TransferEvent::Kind::blob_exists), 2);
+}
+
+TEST(TlsRegistry, ClientCertificateFromCertsD) {
+    TempDir tmp;
+    make_certs(tmp / "certs");
+    std::string d = (tmp / "certs").string();
+    ASSERT_EQ(run("openssl req -newkey rsa:2048 -nodes -keyout " + d + "/client.key -out " + d +
+                  "/client.csr -subj /CN=raind-client"),
+              0);
+    write_text(tmp / "certs/client-ext.cnf", "extendedKeyUsage=clientAuth\n");
+    ASSERT_EQ(run("openssl x509 -req -in " + d + "/client.csr -CA " + d + "/ca.crt -CAkey " + d +
+                  "/ca.key -CAcreateserial -days 2 -sha256 -out " + d + "/client.cert -extfile " + d +
+                  "/client-ext.cnf"),
+              0);
+    RegistryProcess registry(tmp / "registry", "  tls:\n    certificate: " + d + "/server.crt\n    key: " + d +
+                                                   "/server.key\n    clientcas:\n      - " + d + "/ca.crt\n");
+    std::string h = registry.host();
+    fs::path certs_d = tmp / "certs.d" / h;
+    write_text(certs_d / "ca.crt", read_file_text(tmp / "certs/ca.crt"));
+    RegistryOptions o;
+    o.cert_dirs = {tmp / "certs.d"};
+    // Without the client certificate the registry ends the handshake.
+    EXPECT_THROW(RegistryClient(o).catalog(h), TransportError);
+    write_text(certs_d / "client.cert", read_file_text(tmp / "certs/client.cert"));
+    write_text(certs_d / "client.key", read_file_text(tmp / "certs/client.key"));
+    EXPECT_TRUE(RegistryClient(o).catalog(h).empty());
 }
