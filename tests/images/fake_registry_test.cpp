@@ -70,6 +70,27 @@ TEST(FakeRegistry, DownloadsLayersInParallel) {
         EXPECT_TRUE(fs::exists(store.layer_path(info.layers[i].diff_id) / ("layer" + std::to_string(i) + ".txt")));
 }
 
+TEST(FakeRegistry, ConcurrentPullsOfOneImageShareTheStore) {
+    FakeImage img = fake_image("same", 3);
+    FakeRegistry reg(img);
+    TempDir tmp;
+    Store store(tmp / "store");
+    RegistryClient client(plain_http(reg.registry()));
+    std::vector<std::jthread> pulls;
+    std::atomic<int> ok{0};
+    for (const char* tag : {"latest", "latest", "latest", "latest"})
+        pulls.emplace_back([&, tag] {
+            pull_image(client, store, Reference::parse(reg.registry() + "/app:" + tag));
+            ++ok;
+        });
+    pulls.clear();
+    EXPECT_EQ(ok.load(), 4);
+    EXPECT_EQ(store.images().size(), 1u);
+    EXPECT_EQ(std::distance(fs::directory_iterator(tmp / "store/layers"), fs::directory_iterator()), 3);
+    // config + 3 layers + manifest, and no temp files.
+    EXPECT_EQ(std::distance(fs::directory_iterator(tmp / "store/blobs/sha256"), fs::directory_iterator()), 5);
+}
+
 TEST(FakeRegistry, CorruptedLayerIsRejectedAndLeavesNothing) {
     FakeImage img = fake_image();
     FakeRegistry reg(img);
