@@ -33,6 +33,10 @@ struct RegistryOptions {
     std::vector<std::filesystem::path> cert_dirs{"/etc/containers/certs.d", "/etc/docker/certs.d"};
     // Searched in order for credentials (containers auth.json / docker config.json format).
     std::vector<std::filesystem::path> auth_files;
+    // Registry -> where to fetch it from instead, e.g. {"docker.io", "localhost:5000"} (podman's
+    // registries.conf prefix/location). Names stay as written; TLS, insecure and credentials
+    // settings are those of the mirror.
+    std::map<std::string, std::string> mirrors;
     // Explicit credentials per registry (--creds), before the auth files.
     std::map<std::string, Credentials> credentials;
     unsigned parallel_downloads = 3;

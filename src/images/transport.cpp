@@ -133,6 +133,8 @@ void throw_registry_error(const std::string& what, const HttpResponse& res) {
 
 Session::Session(RegistryClient::Shared& shared, std::string registry, std::optional<Credentials> credentials)
     : shared_(shared), registry_(std::move(registry)), override_(std::move(credentials)) {
+    if (auto m = shared_.options.mirrors.find(registry_); m != shared_.options.mirrors.end())
+        registry_ = m->second;
     api_host_ = registry_ == "docker.io" ? "registry-1.docker.io" : registry_;
 }
 

@@ -91,6 +91,20 @@ TEST(FakeRegistry, ConcurrentPullsOfOneImageShareTheStore) {
     EXPECT_EQ(std::distance(fs::directory_iterator(tmp / "store/blobs/sha256"), fs::directory_iterator()), 5);
 }
 
+TEST(FakeRegistry, MirrorServesDockerHubNames) {
+    FakeImage img = fake_image();
+    FakeRegistry reg(img);
+    reg.manifests["library/app:latest"] = img.manifest;
+    TempDir tmp;
+    Store store(tmp / "store");
+    auto opts = plain_http(reg.registry());
+    opts.mirrors["docker.io"] = reg.registry();
+    RegistryClient client(opts);
+    auto info = pull_image(client, store, Reference::parse("app"));
+    EXPECT_EQ(info.names, std::vector<std::string>{"docker.io/library/app:latest"});
+    EXPECT_EQ(store.image("app").id, img.config_digest);
+}
+
 TEST(FakeRegistry, CorruptedLayerIsRejectedAndLeavesNothing) {
     FakeImage img = fake_image();
     FakeRegistry reg(img);
