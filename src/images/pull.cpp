@@ -1,0 +1,197 @@
+#include "pull.hpp"
+
+#include <atomic>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+namespace raind::images {
+
+namespace {
+
+class Reporter {
+public:
+    explicit Reporter(const TransferCallback& cb) : cb_(cb) {}
+    void operator()(TransferEvent::Kind kind, const std::string& digest, uint64_t current = 0, uint64_t total = 0) {
+        if (!cb_)
+            return;
+        std::lock_guard lock(mutex_);
+        cb_(TransferEvent{kind, digest, current, total});
+    }
+
+private:
+    const TransferCallback& cb_;
+    std::mutex mutex_;
+};
+
+// What this pull added, so a failure can take it back.
+struct Added {
+    std::mutex mutex;
+    std::vector<Digest> blobs, layers;
+    void blob(const Digest& d) {
+        std::lock_guard lock(mutex);
+        blobs.push_back(d);
+    }
+    void layer(const Digest& d) {
+        std::lock_guard lock(mutex);
+        layers.push_back(d);
+    }
+};
+
+void download(RegistryClient& client, Store& store, const Reference& ref, const Descriptor& d, Reporter& report,
+              Added& added, std::stop_token stop) {
+    if (store.has_blob(d.digest)) {
+        report(TransferEvent::Kind::blob_exists, d.digest.str(), d.size, d.size);
+        return;
+    }
+    report(TransferEvent::Kind::blob_started, d.digest.str(), 0, d.size);
+    auto writer = store.blob_writer(d.digest, d.size);
+    client.fetch_blob(
+        ref, d.digest, d.size, writer,
+        [&](uint64_t done, uint64_t total) { report(TransferEvent::Kind::blob_progress, d.digest.str(), done, total); },
+        stop);
+    writer.commit();
+    added.blob(d.digest);
+    report(TransferEvent::Kind::blob_done, d.digest.str(), d.size, d.size);
+}
+
+} // namespace
+
+ImageInfo pull_image(RegistryClient& client, Store& store, const Reference& ref, const Platform& platform,
+                     const TransferCallback& progress, std::stop_token stop) {
+    Reporter report(progress);
+    std::stop_source internal;
+    std::stop_callback forward(stop, [&] { internal.request_stop(); });
+
+    FetchedManifest top = client.get_manifest(ref);
+    std::optional<FetchedManifest> index;
+    FetchedManifest chosen = top;
+    if (is_index(top.media_type)) {
+        Index list = parse_index(top.body, top.media_type);
+        chosen = client.get_manifest(ref, select_platform(list, platform).digest.str());
+        index = std::move(top);
+        if (is_index(chosen.media_type))
+            throw Error(ref.str() + ": nested manifest lists are not supported");
+    }
+    report(TransferEvent::Kind::resolved, chosen.digest.str());
+    Manifest manifest = parse_manifest(chosen.body, chosen.media_type);
+
+    std::vector<Digest> blobs = {chosen.digest, manifest.config.digest};
+    if (index)
+        blobs.push_back(index->digest);
+    for (const auto& l : manifest.layers)
+        blobs.push_back(l.digest);
+    Lease blob_lease = store.lease(blobs);
+    Added added;
+    std::optional<Lease> layer_lease;
+
+    auto undo = [&] {
+        // Leases first: they would keep what we are about to drop.
+        layer_lease.reset();
+        { Lease gone = std::move(blob_lease); }
+        store.discard(added.blobs, added.layers);
+    };
+
+    try {
+        download(client, store, ref, manifest.config, report, added, internal.get_token());
+        auto diff_ids = config_diff_ids(store.read_blob(manifest.config.digest));
+        if (diff_ids.size() != manifest.layers.size())
+            throw Error(ref.str() + ": the config lists " + std::to_string(diff_ids.size()) +
+                        " layers but the manifest " + std::to_string(manifest.layers.size()));
+        layer_lease.emplace(store.lease({}, diff_ids));
+
+        std::atomic<size_t> next{0};
+        std::exception_ptr first_error;
+        std::mutex error_mutex;
+        auto worker = [&] {
+            for (size_t i; (i = next++) < manifest.layers.size();) {
+                if (internal.stop_requested())
+                    return;
+                try {
+                    const auto& layer = manifest.layers[i];
+                    download(client, store, ref, layer, report, added, internal.get_token());
+                    if (!store.has_layer(diff_ids[i])) {
+                        store.unpack_layer(layer.digest, diff_ids[i], internal.get_token());
+                        added.layer(diff_ids[i]);
+                    }
+                    report(TransferEvent::Kind::layer_unpacked, diff_ids[i].str());
+                } catch (...) {
+                    std::lock_guard lock(error_mutex);
+                    if (!first_error)
+                        first_error = std::current_exception();
+                    internal.request_stop(); // the other workers stop too
+                    return;
+                }
+            }
+        };
+        size_t n = std::max<size_t>(1, std::min<size_t>(client.options().parallel_downloads, manifest.layers.size()));
+        std::vector<std::jthread> pool;
+        for (size_t k = 0; k < n; ++k)
+            pool.emplace_back(worker);
+        pool.clear(); // joins
+        if (first_error)
+            std::rethrow_exception(first_error);
+        if (stop.stop_requested())
+            throw Cancelled();
+
+        if (!store.has_blob(chosen.digest)) {
+            store.write_blob(chosen.body, chosen.digest);
+            added.blob(chosen.digest);
+        }
+        if (index && !store.has_blob(index->digest)) {
+            store.write_blob(index->body, index->digest);
+            added.blob(index->digest);
+        }
+        ImageInfo info{manifest.config.digest, chosen.digest, chosen.media_type,
+                       index ? std::optional<Digest>(index->digest) : std::nullopt, {}, {}, 0, 0};
+        for (size_t i = 0; i < manifest.layers.size(); ++i)
+            info.layers.push_back(
+                {manifest.layers[i].digest, diff_ids[i], manifest.layers[i].media_type, manifest.layers[i].size});
+        ImageInfo stored = store.add_image(info, {ref});
+        report(TransferEvent::Kind::done, stored.id.str());
+        return stored;
+    } catch (...) {
+        undo();
+        throw;
+    }
+}
+
+Digest push_image(RegistryClient& client, Store& store, std::string_view name_or_id, const Reference& dest,
+                  const TransferCallback& progress, std::stop_token stop) {
+    Reporter report(progress);
+    ImageInfo image = store.image(name_or_id);
+    Lease lease = store.lease({image.id, image.manifest});
+
+    // A repository on the same registry that already has these blobs lets the registry mount them.
+    std::optional<std::string> mount_from;
+    for (const auto& n : image.names) {
+        auto r = Reference::parse(n);
+        if (r.registry == dest.registry && r.repository != dest.repository) {
+            mount_from = r.repository;
+            break;
+        }
+    }
+    std::vector<std::pair<Digest, uint64_t>> blobs;
+    for (const auto& l : image.layers)
+        blobs.emplace_back(l.blob, l.size);
+    blobs.emplace_back(image.id, store.read_blob(image.id).size());
+    for (const auto& [digest, size] : blobs) {
+        if (stop.stop_requested())
+            throw Cancelled();
+        if (client.blob_exists(dest, digest)) {
+            report(TransferEvent::Kind::blob_exists, digest.str(), size, size);
+            continue;
+        }
+        report(TransferEvent::Kind::blob_started, digest.str(), 0, size);
+        const std::string d = digest.str();
+        bool mounted = client.upload_blob(
+            dest, digest, store.blob_path(digest), mount_from,
+            [&](uint64_t done, uint64_t total) { report(TransferEvent::Kind::blob_progress, d, done, total); }, stop);
+        report(mounted ? TransferEvent::Kind::blob_mounted : TransferEvent::Kind::blob_done, d, size, size);
+    }
+    Digest manifest = client.put_manifest(dest, image.manifest_media_type, store.read_blob(image.manifest));
+    report(TransferEvent::Kind::done, manifest.str());
+    return manifest;
+}
+
+} // namespace raind::images

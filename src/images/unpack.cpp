@@ -1,0 +1,394 @@
+#include "unpack.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fd.hpp"
+#include "store.hpp"
+
+namespace fs = std::filesystem;
+
+namespace raind::images {
+
+namespace {
+
+constexpr std::string_view whiteout_prefix = ".wh.";
+constexpr std::string_view opaque_marker = ".wh..wh..opq";
+
+struct ArchiveDeleter {
+    void operator()(archive* a) const noexcept { archive_read_free(a); }
+};
+using ArchivePtr = std::unique_ptr<archive, ArchiveDeleter>;
+
+// The decompressed stream, read through libarchive's "raw" format so every byte of the tar,
+// padding included, passes through the diff_id hash before the tar reader sees it.
+struct RawStream {
+    archive* raw = nullptr;
+    Sha256 hash;
+    uint64_t size = 0;
+    std::stop_token stop;
+    bool cancelled = false;
+    std::vector<char> buffer = std::vector<char>(128 * 1024);
+
+    la_ssize_t read(const void** out) {
+        if (stop.stop_requested()) {
+            cancelled = true;
+            return -1;
+        }
+        la_ssize_t n = archive_read_data(raw, buffer.data(), buffer.size());
+        if (n > 0) {
+            hash.update(buffer.data(), static_cast<size_t>(n));
+            size += static_cast<uint64_t>(n);
+        }
+        *out = buffer.data();
+        return n;
+    }
+};
+
+la_ssize_t read_callback(archive*, void* ctx, const void** out) { return static_cast<RawStream*>(ctx)->read(out); }
+
+class Unpacker {
+public:
+    Unpacker(const fs::path& archive_path, const fs::path& dir) : archive_(archive_path.string()) {
+        root_.reset(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (!root_)
+            throw_errno("open layer directory " + dir.string());
+        privileged_ = ::geteuid() == 0;
+    }
+
+    void entry(archive* tar, archive_entry* e) {
+        const char* p = archive_entry_pathname(e);
+        raw_ = p ? p : "";
+        auto parts = split(raw_, "path");
+        if (parts.empty()) { // "./": the layer root itself
+            if (archive_entry_filetype(e) == AE_IFDIR) {
+                apply_metadata(root_.get(), e);
+                dir_times_.emplace_back(parts, archive_entry_mtime(e));
+            }
+            return;
+        }
+        std::string name = parts.back();
+        parts.pop_back();
+        UniqueFd parent = walk(parts, true);
+
+        if (name == opaque_marker) {
+            set_opaque(parent.get());
+            return;
+        }
+        if (name.rfind(whiteout_prefix, 0) == 0) {
+            std::string target = name.substr(whiteout_prefix.size());
+            if (target.rfind(".wh.", 0) == 0) // other AUFS metadata (.wh..wh.plnk…) has no overlay meaning
+                return;
+            if (target.empty() || target == "." || target == "..")
+                fail("invalid whiteout name");
+            make_whiteout(parent.get(), target);
+            return;
+        }
+
+        if (const char* link = archive_entry_hardlink(e)) {
+            make_hardlink(parent.get(), name, link);
+            return;
+        }
+        switch (archive_entry_filetype(e)) {
+        case AE_IFDIR:
+            make_directory(parent.get(), name, e);
+            parts.push_back(name);
+            dir_times_.emplace_back(std::move(parts), archive_entry_mtime(e));
+            break;
+        case AE_IFREG:
+            make_file(tar, parent.get(), name, e);
+            break;
+        case AE_IFLNK:
+            make_symlink(parent.get(), name, e);
+            break;
+        case AE_IFCHR:
+        case AE_IFBLK:
+        case AE_IFIFO:
+            make_node(parent.get(), name, e);
+            break;
+        default: // sockets have no meaning in an image
+            break;
+        }
+    }
+
+    // Directory times last: creating their entries changed them. Best effort, as for tar(1).
+    void finish() {
+        for (auto& [parts, mtime] : dir_times_) {
+            try {
+                UniqueFd fd = walk(parts, false);
+                timespec times[2] = {{mtime, 0}, {mtime, 0}};
+                ::futimens(fd.get(), times);
+            } catch (const Error&) {
+                // replaced by a later entry
+            }
+        }
+    }
+
+private:
+    [[noreturn]] void fail(const std::string& why) const {
+        throw UnsafeLayerEntry("layer " + archive_ + ": entry \"" + raw_ + "\": " + why);
+    }
+    [[noreturn]] void fail_errno(const std::string& what) const {
+        throw SystemError("layer " + archive_ + ": entry \"" + raw_ + "\": " + what, errno);
+    }
+
+    // "./a//b/" -> {a, b}; absolute paths and ".." are refused, not cleaned up, because an
+    // image that contains them was made to attack whoever unpacks it.
+    std::vector<std::string> split(const std::string& path, const char* what) const {
+        if (!path.empty() && path.front() == '/')
+            fail(std::string(what) + " is absolute");
+        std::vector<std::string> parts;
+        size_t start = 0;
+        while (start <= path.size()) {
+            size_t end = path.find('/', start);
+            if (end == std::string::npos)
+                end = path.size();
+            std::string c = path.substr(start, end - start);
+            if (c == "..")
+                fail(std::string(what) + " contains \"..\" and would leave the layer directory");
+            if (!c.empty() && c != ".")
+                parts.push_back(c);
+            start = end + 1;
+        }
+        return parts;
+    }
+
+    // Opens the directory `parts` below the root, never following a symlink; creates missing
+    // directories when `create` (tars may omit parent entries).
+    UniqueFd walk(const std::vector<std::string>& parts, bool create) const {
+        UniqueFd cur(::fcntl(root_.get(), F_DUPFD_CLOEXEC, 0));
+        std::string so_far;
+        for (const auto& c : parts) {
+            so_far += (so_far.empty() ? "" : "/") + c;
+            int fd = ::openat(cur.get(), c.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (fd < 0 && errno == ENOENT && create) {
+                if (::mkdirat(cur.get(), c.c_str(), 0755) < 0 && errno != EEXIST)
+                    fail_errno("create directory \"" + so_far + "\"");
+                fd = ::openat(cur.get(), c.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            }
+            if (fd < 0) {
+                struct stat st {};
+                if ((errno == ELOOP || errno == ENOTDIR) && ::fstatat(cur.get(), c.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                    S_ISLNK(st.st_mode))
+                    fail("goes through symlink \"" + so_far + "\"");
+                if (errno == ENOTDIR)
+                    fail("goes through \"" + so_far + "\", which is not a directory");
+                fail_errno("open directory \"" + so_far + "\"");
+            }
+            cur.reset(fd);
+        }
+        return cur;
+    }
+
+    // Later entries replace earlier ones; a directory stays when a directory replaces it.
+    void clear(int parent, const std::string& name, bool keep_directory) const {
+        struct stat st {};
+        if (::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) {
+            if (errno == ENOENT)
+                return;
+            fail_errno("stat");
+        }
+        if (S_ISDIR(st.st_mode)) {
+            if (keep_directory)
+                return;
+            std::error_code ec;
+            fs::remove_all(fs::path("/proc/self/fd") / std::to_string(parent) / name, ec);
+            if (ec)
+                throw SystemError("layer " + archive_ + ": entry \"" + raw_ + "\": remove existing directory", ec.value());
+        } else if (::unlinkat(parent, name.c_str(), 0) < 0) {
+            fail_errno("remove existing entry");
+        }
+    }
+
+    void set_opaque(int dir) const {
+        if (::fsetxattr(dir, "trusted.overlay.opaque", "y", 1, 0) < 0)
+            fail_errno("set trusted.overlay.opaque");
+    }
+
+    void make_whiteout(int parent, const std::string& target) const {
+        clear(parent, target, false);
+        if (::mknodat(parent, target.c_str(), S_IFCHR | 0000, makedev(0, 0)) < 0)
+            fail_errno("create overlay whiteout for \"" + target + "\"");
+    }
+
+    void make_directory(int parent, const std::string& name, archive_entry* e) const {
+        clear(parent, name, true);
+        if (::mkdirat(parent, name.c_str(), 0700) < 0 && errno != EEXIST)
+            fail_errno("mkdir");
+        UniqueFd fd(::openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (!fd)
+            fail_errno("open directory");
+        apply_metadata(fd.get(), e);
+    }
+
+    void make_file(archive* tar, int parent, const std::string& name, archive_entry* e) const {
+        clear(parent, name, false);
+        UniqueFd fd(::openat(parent, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+        if (!fd)
+            fail_errno("create file");
+        const void* block = nullptr;
+        size_t size = 0;
+        la_int64_t offset = 0;
+        int r;
+        while ((r = archive_read_data_block(tar, &block, &size, &offset)) == ARCHIVE_OK) {
+            auto p = static_cast<const char*>(block);
+            while (size) {
+                ssize_t n = ::pwrite(fd.get(), p, size, offset);
+                if (n < 0) {
+                    if (errno == EINTR)
+                        continue;
+                    fail_errno("write");
+                }
+                p += n;
+                size -= static_cast<size_t>(n);
+                offset += n;
+            }
+        }
+        if (r != ARCHIVE_EOF)
+            throw Error("layer " + archive_ + ": entry \"" + raw_ + "\": " + archive_error_string(tar));
+        // Sparse files end in a hole the data blocks do not cover.
+        if (::ftruncate(fd.get(), archive_entry_size(e)) < 0)
+            fail_errno("truncate");
+        apply_metadata(fd.get(), e);
+    }
+
+    void make_symlink(int parent, const std::string& name, archive_entry* e) const {
+        clear(parent, name, false);
+        const char* target = archive_entry_symlink(e);
+        // The target is only text here; it is resolved inside the container's root, never by us.
+        if (::symlinkat(target ? target : "", parent, name.c_str()) < 0)
+            fail_errno("create symlink");
+        if (privileged_ && ::fchownat(parent, name.c_str(), archive_entry_uid(e), archive_entry_gid(e),
+                                      AT_SYMLINK_NOFOLLOW) < 0)
+            fail_errno("chown symlink");
+        timespec times[2] = {{archive_entry_mtime(e), 0}, {archive_entry_mtime(e), 0}};
+        ::utimensat(parent, name.c_str(), times, AT_SYMLINK_NOFOLLOW);
+    }
+
+    void make_hardlink(int parent, const std::string& name, const char* link) const {
+        auto target = split(link, "hardlink target");
+        if (target.empty())
+            fail("hardlink target is the layer directory");
+        std::string target_name = target.back();
+        target.pop_back();
+        UniqueFd target_parent = walk(target, false);
+        struct stat st {};
+        if (::fstatat(target_parent.get(), target_name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0)
+            fail_errno("hardlink target \"" + std::string(link) + "\"");
+        if (S_ISDIR(st.st_mode))
+            fail("hardlink target \"" + std::string(link) + "\" is a directory");
+        clear(parent, name, false);
+        // Without AT_SYMLINK_FOLLOW a link to a symlink is a second symlink, never its target.
+        if (::linkat(target_parent.get(), target_name.c_str(), parent, name.c_str(), 0) < 0)
+            fail_errno("link to \"" + std::string(link) + "\"");
+    }
+
+    void make_node(int parent, const std::string& name, archive_entry* e) const {
+        clear(parent, name, false);
+        mode_t type = archive_entry_filetype(e) == AE_IFCHR ? S_IFCHR : archive_entry_filetype(e) == AE_IFBLK ? S_IFBLK : S_IFIFO;
+        if (::mknodat(parent, name.c_str(), type | (archive_entry_perm(e) & 07777), archive_entry_rdev(e)) < 0) {
+            if (errno == EPERM && type != S_IFIFO) // devices need CAP_MKNOD; skipped like rootless podman does
+                return;
+            fail_errno("create device node");
+        }
+        if (privileged_ && ::fchownat(parent, name.c_str(), archive_entry_uid(e), archive_entry_gid(e), AT_SYMLINK_NOFOLLOW) < 0)
+            fail_errno("chown");
+        ::fchmodat(parent, name.c_str(), archive_entry_perm(e) & 07777, 0);
+    }
+
+    // Owner before mode: chown clears set-id bits.
+    void apply_metadata(int fd, archive_entry* e) const {
+        if (privileged_ && ::fchown(fd, archive_entry_uid(e), archive_entry_gid(e)) < 0)
+            fail_errno("chown");
+        if (::fchmod(fd, archive_entry_perm(e) & 07777) < 0)
+            fail_errno("chmod");
+        archive_entry_xattr_reset(e);
+        const char* key = nullptr;
+        const void* value = nullptr;
+        size_t size = 0;
+        while (archive_entry_xattr_next(e, &key, &value, &size) == ARCHIVE_OK) {
+            std::string_view k = key;
+            // overlay's own attributes would let a layer forge opaque dirs or redirects.
+            if (k.rfind("trusted.overlay.", 0) == 0)
+                continue;
+            if (::fsetxattr(fd, key, value, size, 0) < 0 && errno != EPERM && errno != ENOTSUP)
+                fail_errno("set xattr " + std::string(k));
+        }
+        if (archive_entry_filetype(e) != AE_IFDIR) {
+            timespec times[2] = {{archive_entry_atime(e), 0}, {archive_entry_mtime(e), 0}};
+            ::futimens(fd, times);
+        }
+    }
+
+    std::string archive_;
+    std::string raw_;
+    UniqueFd root_;
+    bool privileged_ = false;
+    std::vector<std::pair<std::vector<std::string>, time_t>> dir_times_;
+};
+
+} // namespace
+
+UnpackResult unpack_layer(const fs::path& archive_path, const fs::path& dir, std::stop_token stop) {
+    ArchivePtr raw(archive_read_new());
+    ArchivePtr tar(archive_read_new());
+    if (!raw || !tar)
+        throw Error("libarchive: out of memory");
+    archive_read_support_filter_all(raw.get());
+    archive_read_support_format_raw(raw.get());
+    if (archive_read_open_filename(raw.get(), archive_path.c_str(), 128 * 1024) != ARCHIVE_OK)
+        throw Error("layer " + archive_path.string() + ": " + archive_error_string(raw.get()));
+    archive_entry* raw_entry = nullptr;
+    if (archive_read_next_header(raw.get(), &raw_entry) != ARCHIVE_OK)
+        throw Error("layer " + archive_path.string() + ": " + archive_error_string(raw.get()));
+
+    RawStream stream;
+    stream.raw = raw.get();
+    stream.stop = stop;
+    archive_read_support_format_tar(tar.get());
+    if (archive_read_open(tar.get(), &stream, nullptr, read_callback, nullptr) != ARCHIVE_OK) {
+        if (stream.cancelled)
+            throw Cancelled();
+        throw Error("layer " + archive_path.string() + ": not a tar archive: " + archive_error_string(tar.get()));
+    }
+
+    Unpacker unpacker(archive_path, dir);
+    archive_entry* e = nullptr;
+    int r;
+    while ((r = archive_read_next_header(tar.get(), &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
+        if (stop.stop_requested())
+            throw Cancelled();
+        unpacker.entry(tar.get(), e);
+    }
+    if (stream.cancelled)
+        throw Cancelled();
+    if (r != ARCHIVE_EOF) {
+        const char* raw_err = archive_error_string(raw.get());
+        throw Error("layer " + archive_path.string() + ": damaged archive: " +
+                    (raw_err ? raw_err : archive_error_string(tar.get())));
+    }
+    unpacker.finish();
+    // The tar reader stops at the end-of-archive blocks; the rest of the stream still counts.
+    const void* unused = nullptr;
+    la_ssize_t n;
+    while ((n = stream.read(&unused)) > 0) {
+    }
+    if (n < 0) {
+        if (stream.cancelled)
+            throw Cancelled();
+        throw Error("layer " + archive_path.string() + ": damaged archive: " + archive_error_string(raw.get()));
+    }
+    return {stream.hash.finish(), stream.size};
+}
+
+} // namespace raind::images
