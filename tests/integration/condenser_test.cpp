@@ -119,6 +119,7 @@ TEST_F(Condenser, IntrospectionMatchesTheXml) {
     auto proxy = sdbus::createProxy(*connection, "org.raind.Condenser1", "/org/raind/Condenser1");
     std::string live;
     proxy->callMethod("Introspect").onInterface("org.freedesktop.DBus.Introspectable").storeResultsTo(live);
+    // The interface file as installed: what clients are told the API is.
     std::string source = read_file(CONDENSER_XML);
     std::set<std::string> declared = api_of(source);
     ASSERT_FALSE(declared.empty()) << "nothing parsed from " CONDENSER_XML;
