@@ -1,0 +1,60 @@
+#include "sync.hpp"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "error.hpp"
+
+namespace droplet {
+
+std::pair<SyncSocket, SyncSocket> SyncSocket::make_pair() {
+    int fds[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)
+        raind::throw_errno("socketpair for the init sync channel");
+    return {SyncSocket(raind::UniqueFd(fds[0])), SyncSocket(raind::UniqueFd(fds[1]))};
+}
+
+bool SyncSocket::send_noexcept(SyncType type, std::string_view payload) noexcept {
+    uint32_t header = static_cast<uint32_t>(type);
+    iovec iov[2] = {{&header, sizeof header}, {const_cast<char*>(payload.data()), payload.size()}};
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = 2;
+    for (;;) {
+        ssize_t n = ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL);
+        if (n >= 0)
+            return true;
+        if (errno != EINTR)
+            return false;
+    }
+}
+
+void SyncSocket::send(SyncType type, std::string_view payload) {
+    if (!send_noexcept(type, payload))
+        raind::throw_errno("send to the container init");
+}
+
+bool SyncSocket::receive(SyncMessage& message) {
+    std::vector<char> buf(65536);
+    for (;;) {
+        ssize_t n = ::recv(fd_.get(), buf.data(), buf.size(), 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            raind::throw_errno("receive from the container init");
+        if (n == 0)
+            return false;
+        if (static_cast<size_t>(n) < sizeof(uint32_t))
+            throw raind::Error("short message on the init sync channel");
+        uint32_t header;
+        std::memcpy(&header, buf.data(), sizeof header);
+        message.type = static_cast<SyncType>(header);
+        message.payload.assign(buf.data() + sizeof header, static_cast<size_t>(n) - sizeof header);
+        return true;
+    }
+}
+
+} // namespace droplet
