@@ -132,11 +132,15 @@ void pivot_into(const std::string& rootfs, bool no_pivot) {
     } else {
         // pivot_root(".", ".") stacks the old root on top of the new one, so it needs no
         // directory in the image; unmounting "." then drops the old root.
+        raind::UniqueFd old_root(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+        if (!old_root)
+            raind::throw_errno("open the old root");
         if (syscall(SYS_pivot_root, ".", ".") < 0)
             raind::throw_errno("pivot_root into " + rootfs);
-        // The unmount below must not propagate to the host, whatever rootfsPropagation says.
-        if (mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0)
-            raind::throw_errno("make the old root a slave");
+        // The unmount below must not propagate to the host. A path would name the new root
+        // here (cwd is below the stacked old root), turning the container's own shared mounts
+        // private; the fd names the old root alone.
+        set_propagation(old_root.get(), MS_SLAVE | MS_REC, "make the old root a slave");
         if (umount2(".", MNT_DETACH) < 0)
             raind::throw_errno("unmount the old root");
     }

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,7 +28,8 @@ void copy_file(int from_dir, int to_dir, const char* name, mode_t mode, const st
     if (!out)
         raind::throw_errno(what + ": create " + name);
     for (;;) {
-        ssize_t copied = copy_file_range(in.get(), nullptr, out.get(), nullptr, 1 << 20, 0);
+        // sendfile, not copy_file_range: the image and the tmpfs are different filesystems.
+        ssize_t copied = sendfile(out.get(), in.get(), nullptr, 1 << 20);
         if (copied == 0)
             return;
         if (copied < 0)

@@ -3,8 +3,15 @@
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
 
 #include <filesystem>
 #include <fstream>
@@ -202,6 +209,255 @@ TEST_F(RootfsTest, UserNamespaceBindsDevicesAndKeepsLockedFlags) {
     expect_usual_container(result, true);
     EXPECT_EQ(fact(result, "flags /mnt/locked"), "ro,nosuid,nodev,noexec");
     EXPECT_EQ(fact(result, "null is a mount"), "yes") << "in a user namespace devices are binds of the host's nodes";
+}
+
+
+// Only what these tests need: a proc for sysctls and masking, a tmpfs /dev for the devices.
+Spec minimal_spec() {
+    Spec spec;
+    spec.mounts = {make_mount("/proc", "proc", "proc"), make_mount("/dev", "tmpfs", "tmpfs", {"nosuid", "mode=755"})};
+    for (const char* type : {"pid", "network", "ipc", "uts", "mount", "cgroup"})
+        spec.linux.namespaces.push_back(Namespace{type, ""});
+    return spec;
+}
+
+std::string stat_text(const std::string& path) {
+    struct stat st {};
+    if (stat(path.c_str(), &st) < 0)
+        return "missing";
+    char text[32];
+    std::snprintf(text, sizeof text, "%04o", st.st_mode & 07777);
+    return text;
+}
+
+TEST_F(RootfsTest, SymlinksInTheImageCannotAimAMountAtTheHost) {
+    // An absolute symlink, a relative one climbing far above "/", and a dangling one whose
+    // target exists only on the host: all must land inside the rootfs.
+    const std::string host_dir = tmp.dir() + "/hostdir";
+    std::filesystem::create_directories(host_dir);
+    write_file(host_dir + "/marker", "host");
+    const std::string inside = host_dir; // the same absolute path, looked up inside the rootfs
+    std::filesystem::create_directory_symlink(inside, tmp.rootfs() + "/mnt");
+    std::filesystem::create_directory_symlink("../../../../../../../../.." + inside, tmp.rootfs() + "/climb");
+    std::filesystem::create_symlink("/etc/dangling/deeper", tmp.rootfs() + "/etc/link");
+    Spec spec = minimal_spec();
+    spec.mounts.push_back(make_mount("/mnt", "tmpfs", "tmpfs", {"size=1m"}));
+    spec.mounts.push_back(make_mount("/climb/sub", "tmpfs", "tmpfs", {"size=1m"}));
+    spec.mounts.push_back(make_mount("/etc/link/x", "tmpfs", "tmpfs", {"size=1m"}));
+    const std::string rootfs = tmp.rootfs();
+    auto result = test::run_isolated({}, [&](Facts& facts) {
+        prepare_rootfs(spec, rootfs, {});
+        facts.set("host dir type", test::fs_type(host_dir));
+        facts.set("host marker", test::read_text(host_dir + "/marker"));
+        facts.set("rootfs dir type", test::fs_type(rootfs + inside));
+        facts.set("rootfs sub type", test::fs_type(rootfs + inside + "/sub"));
+        facts.set("dangling type", test::fs_type(rootfs + "/etc/dangling/deeper/x"));
+        finish_rootfs(spec, rootfs, {});
+        facts.set("inside /mnt", test::fs_type("/mnt"));
+        facts.set("inside /climb/sub", test::fs_type("/climb/sub"));
+    });
+    ASSERT_EQ(error_of(result), "");
+    EXPECT_EQ(fact(result, "host dir type"), "ext4") << "the host directory must not be mounted over";
+    EXPECT_EQ(fact(result, "host marker"), "host");
+    EXPECT_EQ(fact(result, "rootfs dir type"), "tmpfs");
+    EXPECT_EQ(fact(result, "rootfs sub type"), "tmpfs");
+    EXPECT_EQ(fact(result, "dangling type"), "tmpfs") << "a dangling symlink's target is created inside";
+    EXPECT_EQ(fact(result, "inside /mnt"), "tmpfs");
+    EXPECT_EQ(fact(result, "inside /climb/sub"), "tmpfs");
+    EXPECT_TRUE(std::filesystem::is_directory(tmp.rootfs() + "/etc/dangling/deeper/x"));
+    EXPECT_FALSE(std::filesystem::exists("/etc/dangling")) << "created on the host";
+}
+
+TEST_F(RootfsTest, BindAndTmpfsOptions) {
+    // A host tree with a submount: "rbind,ro" makes only the top read-only, "rro" all of it.
+    const std::string source = tmp.dir() + "/source";
+    std::filesystem::create_directories(source + "/sub");
+    write_file(source + "/file.txt", "content");
+    Spec spec = minimal_spec();
+    spec.mounts.push_back(make_mount("/top-ro", "bind", source, {"rbind", "ro", "nosuid"}));
+    spec.mounts.push_back(make_mount("/all-ro", "none", source, {"rbind", "rro", "noexec"}));
+    spec.mounts.push_back(make_mount("/plain", "bind", source, {"bind"}));
+    spec.mounts.push_back(make_mount("/etc/bound-file", "bind", source + "/file.txt", {"bind", "ro"}));
+    spec.mounts.push_back(make_mount("/scratch", "tmpfs", "tmpfs", {"size=1m", "mode=700", "nodev", "noexec"}));
+    spec.mounts.push_back(make_mount("/run/shared", "tmpfs", "tmpfs", {"size=1m", "rshared"}));
+    spec.mounts.push_back(make_mount("/run/unbindable", "tmpfs", "tmpfs", {"size=1m", "unbindable"}));
+    const std::string rootfs = tmp.rootfs();
+    auto result = test::run_isolated({}, [&](Facts& facts) {
+        // The submount exists only in this mount namespace; prepare_rootfs makes "/" rslave
+        // first, but here it is mounted before, so make it private to keep the host clean.
+        if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0 ||
+            mount("tmpfs", (source + "/sub").c_str(), "tmpfs", 0, "size=1m") < 0)
+            throw std::runtime_error("submount");
+        prepare_rootfs(spec, rootfs, {});
+        finish_rootfs(spec, rootfs, {});
+        for (const char* path : {"/top-ro", "/top-ro/sub", "/all-ro", "/all-ro/sub", "/plain", "/etc/bound-file", "/scratch"})
+            facts.set(std::string("flags ") + path, test::mount_flags(path));
+        facts.set("bound file", test::read_text("/etc/bound-file"));
+        facts.set("plain sub", test::fs_type("/plain/sub"));
+        facts.set("write /top-ro/sub", test::write_result("/top-ro/sub/x"));
+        facts.set("write /all-ro/sub", test::write_result("/all-ro/sub/x"));
+        struct statvfs st {};
+        statvfs("/scratch", &st);
+        facts.set("scratch bytes", std::to_string(st.f_blocks * st.f_frsize));
+        facts.set("scratch mode", stat_text("/scratch"));
+        facts.set("shared", test::mountinfo_line("/run/shared"));
+        facts.set("unbindable", test::mountinfo_line("/run/unbindable"));
+    });
+    ASSERT_EQ(error_of(result), "");
+    EXPECT_EQ(fact(result, "flags /top-ro"), "ro,nosuid");
+    EXPECT_EQ(fact(result, "flags /top-ro/sub"), "") << "plain ro applies to the top mount only";
+    EXPECT_EQ(fact(result, "write /top-ro/sub"), "ok");
+    EXPECT_EQ(fact(result, "flags /all-ro"), "ro,noexec");
+    EXPECT_EQ(fact(result, "flags /all-ro/sub"), "ro");
+    EXPECT_EQ(fact(result, "write /all-ro/sub"), "Read-only file system");
+    EXPECT_EQ(fact(result, "flags /plain"), "");
+    EXPECT_EQ(fact(result, "plain sub"), "ext4") << "a plain bind does not bring submounts";
+    EXPECT_EQ(fact(result, "flags /etc/bound-file"), "ro");
+    EXPECT_EQ(fact(result, "bound file"), "content");
+    EXPECT_EQ(fact(result, "flags /scratch"), "nodev,noexec");
+    EXPECT_EQ(fact(result, "scratch bytes"), std::to_string(1024 * 1024));
+    EXPECT_EQ(fact(result, "scratch mode"), "0700");
+    EXPECT_THAT(fact(result, "shared"), HasSubstr(" shared:"));
+    EXPECT_THAT(fact(result, "unbindable"), HasSubstr(" unbindable "));
+    EXPECT_FALSE(std::filesystem::exists(source + "/x")) << "writes through the ro binds reached the source";
+}
+
+TEST_F(RootfsTest, RootPropagationReadonlyRootAndSysctls) {
+    Spec spec = minimal_spec();
+    spec.linux.rootfs_propagation = "rshared";
+    spec.root.readonly = true;
+    spec.linux.sysctl = {{"net.ipv4.ip_forward", "1"}, {"kernel.shmmax", "123456789"}, {"kernel.hostname", "from-sysctl"}};
+    const std::string host_forward = test::read_text("/proc/sys/net/ipv4/ip_forward");
+    const std::string rootfs = tmp.rootfs();
+    auto result = test::run_isolated({}, [&](Facts& facts) {
+        validate_rootfs(spec);
+        prepare_rootfs(spec, rootfs, {});
+        finish_rootfs(spec, rootfs, {});
+        facts.set("root", test::mountinfo_line("/"));
+        facts.set("write /", test::write_result("/new-file"));
+        facts.set("write /dev", test::write_result("/dev/new-file"));
+        facts.set("ip_forward", test::read_text("/proc/sys/net/ipv4/ip_forward"));
+        facts.set("shmmax", test::read_text("/proc/sys/kernel/shmmax"));
+        facts.set("hostname", test::read_text("/proc/sys/kernel/hostname"));
+    });
+    ASSERT_EQ(error_of(result), "");
+    EXPECT_THAT(fact(result, "root"), HasSubstr(" shared:")) << "rootfsPropagation applies to the container's /";
+    EXPECT_THAT(fact(result, "root"), HasSubstr(" ro,"));
+    EXPECT_EQ(fact(result, "write /"), "Read-only file system");
+    EXPECT_EQ(fact(result, "write /dev"), "ok") << "root.readonly covers / only, not its submounts";
+    EXPECT_EQ(fact(result, "ip_forward"), "1\n");
+    EXPECT_EQ(fact(result, "shmmax"), "123456789\n");
+    EXPECT_EQ(fact(result, "hostname"), "from-sysctl\n");
+    EXPECT_EQ(test::read_text("/proc/sys/net/ipv4/ip_forward"), host_forward) << "the host's value changed";
+    EXPECT_FALSE(std::filesystem::exists(tmp.rootfs() + "/new-file"));
+}
+
+TEST_F(RootfsTest, DefaultPropagationIsSlaveAndPrivateStaysPrivate) {
+    Spec spec = minimal_spec();
+    const std::string rootfs = tmp.rootfs();
+    auto observe_root = [&](const Spec& with) {
+        return test::run_isolated({}, [&](Facts& facts) {
+            // Make / shared with a peer in another mount namespace (the harness's parent
+            // process holds the first one), so the container's / has a master to follow.
+            if (mount(nullptr, "/", nullptr, MS_REC | MS_SHARED, nullptr) < 0 || unshare(CLONE_NEWNS) < 0)
+                throw std::runtime_error("make / shared");
+            prepare_rootfs(with, rootfs, {});
+            finish_rootfs(with, rootfs, {});
+            facts.set("root", test::mountinfo_line("/"));
+        });
+    };
+    auto slave = observe_root(spec);
+    ASSERT_EQ(error_of(slave), "");
+    EXPECT_THAT(fact(slave, "root"), HasSubstr(" master:"));
+    EXPECT_THAT(fact(slave, "root"), ::testing::Not(HasSubstr(" shared:")));
+    spec.linux.rootfs_propagation = "rprivate";
+    auto private_root = observe_root(spec);
+    ASSERT_EQ(error_of(private_root), "");
+    EXPECT_THAT(fact(private_root, "root"), ::testing::Not(HasSubstr("master:")));
+    EXPECT_THAT(fact(private_root, "root"), ::testing::Not(HasSubstr("shared:")));
+}
+
+TEST_F(RootfsTest, NoPivotMovesTheRootfsAndChroots) {
+    Spec spec = minimal_spec();
+    spec.linux.masked_paths = {"/proc/timer_list"};
+    const std::string rootfs = tmp.rootfs();
+    RootfsOptions options;
+    options.no_pivot = true;
+    auto result = test::run_isolated({}, [&](Facts& facts) {
+        prepare_rootfs(spec, rootfs, options);
+        finish_rootfs(spec, rootfs, options);
+        facts.set("busybox", access("/bin/busybox", X_OK) == 0 ? "yes" : "no");
+        facts.set("hostname file", test::read_text("/etc/hostname"));
+        facts.set("test dir visible", access(rootfs.c_str(), F_OK) == 0 ? "yes" : "no");
+        facts.set("timer_list", test::read_text("/proc/timer_list"));
+    });
+    ASSERT_EQ(error_of(result), "");
+    EXPECT_EQ(fact(result, "busybox"), "yes");
+    EXPECT_EQ(fact(result, "hostname file"), "image\n");
+    EXPECT_EQ(fact(result, "test dir visible"), "no");
+    EXPECT_EQ(fact(result, "timer_list"), "");
+}
+
+TEST_F(RootfsTest, TmpcopyupAndConsole) {
+    write_file(tmp.rootfs() + "/var/cache/app/data", "from the image");
+    std::filesystem::create_symlink("data", tmp.rootfs() + "/var/cache/app/link");
+    Spec spec = minimal_spec();
+    spec.mounts.push_back(make_mount("/var/cache", "tmpfs", "tmpfs", {"tmpcopyup", "size=1m"}));
+    const std::string rootfs = tmp.rootfs();
+    auto result = test::run_isolated({}, [&](Facts& facts) {
+        int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0)
+            throw std::runtime_error("openpt");
+        RootfsOptions options;
+        options.console_path = ptsname(master);
+        struct stat pty {};
+        stat(options.console_path.c_str(), &pty);
+        prepare_rootfs(spec, rootfs, options);
+        finish_rootfs(spec, rootfs, options);
+        facts.set("type", test::fs_type("/var/cache"));
+        facts.set("data", test::read_text("/var/cache/app/data"));
+        facts.set("link", test::link_target("/var/cache/app/link"));
+        facts.set("write", test::write_result("/var/cache/app/data"));
+        struct stat console {};
+        stat("/dev/console", &console);
+        facts.set("console is the pty", console.st_rdev == pty.st_rdev && S_ISCHR(console.st_mode) ? "yes" : "no");
+    });
+    ASSERT_EQ(error_of(result), "");
+    EXPECT_EQ(fact(result, "type"), "tmpfs");
+    EXPECT_EQ(fact(result, "data"), "from the image");
+    EXPECT_EQ(fact(result, "link"), "data");
+    EXPECT_EQ(fact(result, "write"), "ok");
+    EXPECT_EQ(fact(result, "console is the pty"), "yes");
+    EXPECT_EQ(test::read_text(tmp.rootfs() + "/var/cache/app/data"), "from the image") << "the image changed";
+}
+
+TEST_F(RootfsTest, FailuresNameWhatFailedAndLeaveNoHostMount) {
+    const std::string rootfs = tmp.rootfs();
+    auto error_for = [&](const Spec& spec) {
+        auto result = test::run_isolated({}, [&](Facts&) {
+            prepare_rootfs(spec, rootfs, {});
+            finish_rootfs(spec, rootfs, {});
+        });
+        EXPECT_NE(result.status, 0);
+        return error_of(result);
+    };
+    Spec missing_source = minimal_spec();
+    missing_source.mounts.push_back(make_mount("/data", "bind", "/nonexistent/source", {"bind"}));
+    EXPECT_EQ(error_for(missing_source), "bind-mount /nonexistent/source on /data (in " + rootfs + "): No such file or directory");
+
+    Spec bad_fs = minimal_spec();
+    bad_fs.mounts.push_back(make_mount("/data", "nosuchfs", "none"));
+    EXPECT_EQ(error_for(bad_fs), "mount nosuchfs on /data (in " + rootfs + "): No such device");
+
+    // A symlink in the image steering a later mount into the container's /proc.
+    std::filesystem::create_directory_symlink("/proc/self", tmp.rootfs() + "/self");
+    Spec into_proc = minimal_spec();
+    into_proc.mounts.push_back(make_mount("/self/attr", "tmpfs", "tmpfs"));
+    EXPECT_EQ(error_for(into_proc), "mounts[2].destination \"/self/attr\": resolves into /proc, refusing to mount over it");
+
+    Spec bad_sysctl = minimal_spec();
+    bad_sysctl.linux.sysctl = {{"net.ipv4.no_such_key", "1"}};
+    EXPECT_THAT(error_for(bad_sysctl), HasSubstr("linux.sysctl \"net.ipv4.no_such_key\": open /proc/sys/net/ipv4/no_such_key"));
 }
 
 } // namespace
