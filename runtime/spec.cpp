@@ -539,7 +539,7 @@ json default_spec(bool rootless) {
         mounts[2]["options"] = {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"};
     }
     return {
-        {"ociVersion", "1.2.0"},
+        {"ociVersion", "1.0.2"}, // what runc writes; crun 1.8 refuses newer
         {"process",
          {{"terminal", true},
           {"user", {{"uid", 0}, {"gid", 0}}},

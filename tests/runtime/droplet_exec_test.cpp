@@ -1,0 +1,134 @@
+// exec: a second process joins every namespace of the container, with its own process spec.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+#include <sstream>
+
+#include "console_socket.hpp"
+#include "droplet_harness.hpp"
+
+namespace droplet::test {
+namespace {
+
+class Exec : public ::testing::Test, public DropletTest {
+protected:
+    pid_t start_sleeper() {
+        config()["hostname"] = "exec-box";
+        config()["process"]["env"] = {"PATH=/bin", "FROM_CONFIG=yes"};
+        set_args({"sleep", "1000"});
+        SpawnOptions o;
+        o.stdout_file = dir() + "/c.out";
+        EXPECT_EQ(droplet({"create", "--bundle", bundle(), "c"}, o).status, 0);
+        EXPECT_EQ(droplet({"start", "c"}).status, 0);
+        return state("c")["pid"].get<pid_t>();
+    }
+};
+
+std::string link_of(const std::string& path) {
+    char buf[128] = {};
+    ssize_t n = ::readlink(path.c_str(), buf, sizeof buf);
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+TEST_F(Exec, JoinsEveryNamespaceOfTheContainer) {
+    pid_t init = start_sleeper();
+    Output o = droplet({"exec", "c", "sh", "-c", "for n in pid net ipc uts mnt cgroup; do readlink /proc/self/ns/$n; done; hostname"});
+    ASSERT_EQ(o.status, 0) << o.err;
+    std::string expected;
+    for (const char* n : {"pid", "net", "ipc", "uts", "mnt", "cgroup"})
+        expected += link_of("/proc/" + std::to_string(init) + "/ns/" + n) + "\n";
+    EXPECT_EQ(o.out, expected + "exec-box\n");
+    // The container's own processes are visible, the host's are not.
+    Output ps = droplet({"exec", "c", "sh", "-c", "ls -d /proc/[0-9]* | wc -l; cat /proc/1/cmdline | tr '\\0' ' '"});
+    EXPECT_NE(ps.out.find("sleep 1000"), std::string::npos) << ps.out;
+    EXPECT_EQ(droplet({"delete", "--force", "c"}).status, 0);
+    expect_nothing_left("c", init);
+}
+
+TEST_F(Exec, ItsOwnProcessSettingsAndExitStatus) {
+    start_sleeper();
+    Output o = droplet({"exec", "--env", "EXTRA=1", "--cwd", "/etc", "--user", "1000:1000", "c", "sh", "-c",
+                        "echo $FROM_CONFIG $EXTRA; pwd; id -u; id -g; exit 7"});
+    EXPECT_EQ(o.status, 7) << o.err;
+    EXPECT_EQ(o.out, "yes 1\n/etc\n1000\n1000\n");
+}
+
+TEST_F(Exec, ProcessJsonFile) {
+    start_sleeper();
+    nlohmann::json p = {{"args", {"sh", "-c", "echo $ONLY; id -u"}},
+                        {"env", {"PATH=/bin", "ONLY=from-file"}},
+                        {"cwd", "/"},
+                        {"user", {{"uid", 42}, {"gid", 42}}}};
+    write_file_text(dir() + "/process.json", p.dump());
+    Output o = droplet({"exec", "--process", dir() + "/process.json", "c"});
+    ASSERT_EQ(o.status, 0) << o.err;
+    EXPECT_EQ(o.out, "from-file\n42\n");
+}
+
+TEST_F(Exec, DetachWritesThePidAndReturns) {
+    start_sleeper();
+    std::string pid_file = dir() + "/exec.pid";
+    Output o = droplet({"exec", "--detach", "--pid-file", pid_file, "c", "sleep", "999"},
+                       SpawnOptions::to_file(dir() + "/exec.out"));
+    ASSERT_EQ(o.status, 0) << read_file_text(dir() + "/exec.out");
+    pid_t pid = std::stoi(read_file_text(pid_file));
+    EXPECT_TRUE(process_exists(pid));
+    auto pids = nlohmann::json::parse(droplet({"ps", "--format", "json", "c"}).out).get<std::vector<pid_t>>();
+    EXPECT_NE(std::find(pids.begin(), pids.end(), pid), pids.end());
+    EXPECT_EQ(droplet({"delete", "--force", "c"}).status, 0);
+    EXPECT_FALSE(process_exists(pid));
+}
+
+TEST_F(Exec, TtyOverTheConsoleSocket) {
+    start_sleeper();
+    ConsoleSocket socket(dir() + "/exec-console.sock");
+    Output o = droplet({"exec", "--tty", "--detach", "--console-socket", socket.path(), "c", "sh", "-c",
+                        "[ -t 1 ] && echo exec-has-a-tty"},
+                       SpawnOptions::to_file(dir() + "/exec.out"));
+    ASSERT_EQ(o.status, 0) << read_file_text(dir() + "/exec.out");
+    int master = socket.receive_master();
+    ASSERT_GE(master, 0);
+    EXPECT_NE(ConsoleSocket::read_all(master).find("exec-has-a-tty"), std::string::npos);
+    ::close(master);
+}
+
+TEST_F(Exec, ErrorsAreNamed) {
+    start_sleeper();
+    Output o = droplet({"exec", "c", "/no/such/thing"});
+    EXPECT_NE(o.status, 0);
+    EXPECT_NE(o.err.find("/no/such/thing"), std::string::npos) << o.err;
+    o = droplet({"exec", "--cwd", "/missing", "c", "true"});
+    EXPECT_NE(o.err.find("process.cwd: chdir /missing"), std::string::npos) << o.err;
+    ASSERT_EQ(droplet({"kill", "c", "KILL"}).status, 0);
+    EXPECT_EQ(wait_status("c", "stopped"), "stopped");
+    o = droplet({"exec", "c", "true"});
+    EXPECT_NE(o.err.find("is stopped"), std::string::npos) << o.err;
+}
+
+TEST_F(Exec, TheInitRunsFromASealedCopyOfDroplet) {
+    // CVE-2019-5736: what a container could reach through /proc/<pid>/exe is an immutable
+    // memfd, never the binary on disk.
+    set_args({"true"});
+    SpawnOptions o;
+    o.stdout_file = dir() + "/c.out";
+    ASSERT_EQ(droplet({"create", "--bundle", bundle(), "c"}, o).status, 0);
+    pid_t init = state("c")["pid"].get<pid_t>();
+    std::string exe = "/proc/" + std::to_string(init) + "/exe";
+    EXPECT_EQ(link_of(exe).rfind("/memfd:droplet", 0), 0u) << link_of(exe);
+    int fd = ::open(exe.c_str(), O_RDWR);
+    if (fd >= 0) {
+        EXPECT_LT(::write(fd, "x", 1), 0) << "the copy accepted a write";
+        EXPECT_EQ(errno, EPERM);
+        int seals = ::fcntl(fd, F_GET_SEALS);
+        EXPECT_EQ(seals & (F_SEAL_WRITE | F_SEAL_SEAL), F_SEAL_WRITE | F_SEAL_SEAL);
+        ::close(fd);
+    }
+    struct stat before{};
+    ASSERT_EQ(::stat(droplet_path().c_str(), &before), 0);
+    EXPECT_EQ(droplet({"delete", "c"}).status, 0);
+}
+
+} // namespace
+} // namespace droplet::test
