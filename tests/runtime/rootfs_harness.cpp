@@ -161,7 +161,7 @@ TempRootfs::TempRootfs() {
     for (const char* sub : {"bin", "etc", "proc", "sys", "dev", "tmp", "root"})
         fs::create_directories(root + "/" + sub);
     fs::copy_file("/bin/busybox", root + "/bin/busybox");
-    for (const char* tool : {"sh", "cat", "ls", "mount"})
+    for (const char* tool : {"sh", "cat", "ls", "mount", "stat", "readlink", "wc", "grep", "touch", "head", "id"})
         fs::create_symlink("busybox", root + "/bin/" + tool);
     write_file(root + "/etc/hostname", "image\n");
 }
