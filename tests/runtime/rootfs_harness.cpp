@@ -94,7 +94,8 @@ ChildResult run_isolated(const IsolationOptions& options, const std::function<vo
             if (write(ready[1], &byte, 1) != 1 || read(mapped[0], &byte, 1) != 1)
                 fail(out, "wait for the id maps");
         }
-        if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWCGROUP) < 0)
+        const int cgroup = options.cgroup_namespace ? CLONE_NEWCGROUP : 0;
+        if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWIPC | cgroup) < 0)
             fail(out, "unshare namespaces");
         pid_t init = fork();
         if (init < 0)

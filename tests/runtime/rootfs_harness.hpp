@@ -23,6 +23,7 @@ struct IsolationOptions {
     // Mounted (tmpfs nosuid,nodev,noexec) in the child before the user namespace exists, so the
     // kernel locks those flags for the container: the userns bind tests use it.
     std::string locked_mount;
+    bool cgroup_namespace = true;
 };
 
 struct ChildResult {

@@ -460,5 +460,43 @@ TEST_F(RootfsTest, FailuresNameWhatFailedAndLeaveNoHostMount) {
     EXPECT_THAT(error_for(bad_sysctl), HasSubstr("linux.sysctl \"net.ipv4.no_such_key\": open /proc/sys/net/ipv4/no_such_key"));
 }
 
+
+TEST_F(RootfsTest, CgroupWithoutACgroupNamespaceBindsTheContainersOwnCgroup) {
+    // Without a cgroup namespace a fresh cgroup2 mount would show the host's whole tree.
+    std::string unified;
+    for (const char* candidate : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"})
+        if (test::fs_type(candidate) == "cgroup2")
+            unified = candidate;
+    if (unified.empty())
+        GTEST_SKIP() << "no cgroup2 hierarchy mounted";
+    const std::string own = unified + "/droplet-rootfs-test-" + std::to_string(getpid());
+    ASSERT_EQ(mkdir(own.c_str(), 0755), 0);
+    Spec spec = minimal_spec();
+    std::erase_if(spec.linux.namespaces, [](const Namespace& ns) { return ns.type == "cgroup"; });
+    spec.mounts.push_back(make_mount("/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "noexec", "nodev", "ro"}));
+    const std::string rootfs = tmp.rootfs();
+    IsolationOptions isolation;
+    isolation.cgroup_namespace = false;
+    auto result = test::run_isolated(isolation, [&](Facts& facts) {
+        std::ofstream(own + "/cgroup.procs") << "0\n";
+        struct stat expected {};
+        stat(own.c_str(), &expected);
+        prepare_rootfs(spec, rootfs, {});
+        finish_rootfs(spec, rootfs, {});
+        struct stat seen {};
+        stat("/sys/fs/cgroup", &seen);
+        facts.set("same directory", seen.st_ino == expected.st_ino && seen.st_dev == expected.st_dev ? "yes" : "no");
+        facts.set("type", test::fs_type("/sys/fs/cgroup"));
+        facts.set("flags", test::mount_flags("/sys/fs/cgroup"));
+        facts.set("procs", test::read_text("/sys/fs/cgroup/cgroup.procs"));
+    });
+    rmdir(own.c_str());
+    ASSERT_EQ(error_of(result), "");
+    EXPECT_EQ(fact(result, "same directory"), "yes");
+    EXPECT_EQ(fact(result, "type"), "cgroup2");
+    EXPECT_EQ(fact(result, "flags"), "ro,nosuid,nodev,noexec");
+    EXPECT_EQ(fact(result, "procs"), "1\n") << "only the container's init is in its cgroup";
+}
+
 } // namespace
 } // namespace droplet
