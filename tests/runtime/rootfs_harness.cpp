@@ -209,6 +209,7 @@ std::string mount_flags(const std::string& path) {
     add(ST_NOSUID, "nosuid");
     add(ST_NODEV, "nodev");
     add(ST_NOEXEC, "noexec");
+    add(ST_NOATIME, "noatime");
     return flags;
 }
 

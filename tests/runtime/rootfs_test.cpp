@@ -277,6 +277,7 @@ TEST_F(RootfsTest, BindAndTmpfsOptions) {
     spec.mounts.push_back(make_mount("/top-ro", "bind", source, {"rbind", "ro", "nosuid"}));
     spec.mounts.push_back(make_mount("/all-ro", "none", source, {"rbind", "rro", "noexec"}));
     spec.mounts.push_back(make_mount("/plain", "bind", source, {"bind"}));
+    spec.mounts.push_back(make_mount("/noatime", "bind", source, {"bind", "noatime", "nodev"}));
     spec.mounts.push_back(make_mount("/etc/bound-file", "bind", source + "/file.txt", {"bind", "ro"}));
     spec.mounts.push_back(make_mount("/scratch", "tmpfs", "tmpfs", {"size=1m", "mode=700", "nodev", "noexec"}));
     spec.mounts.push_back(make_mount("/run/shared", "tmpfs", "tmpfs", {"size=1m", "rshared"}));
@@ -290,7 +291,7 @@ TEST_F(RootfsTest, BindAndTmpfsOptions) {
             throw std::runtime_error("submount");
         prepare_rootfs(spec, rootfs, {});
         finish_rootfs(spec, rootfs, {});
-        for (const char* path : {"/top-ro", "/top-ro/sub", "/all-ro", "/all-ro/sub", "/plain", "/etc/bound-file", "/scratch"})
+        for (const char* path : {"/top-ro", "/top-ro/sub", "/all-ro", "/all-ro/sub", "/plain", "/noatime", "/etc/bound-file", "/scratch"})
             facts.set(std::string("flags ") + path, test::mount_flags(path));
         facts.set("bound file", test::read_text("/etc/bound-file"));
         facts.set("plain sub", test::fs_type("/plain/sub"));
@@ -311,6 +312,7 @@ TEST_F(RootfsTest, BindAndTmpfsOptions) {
     EXPECT_EQ(fact(result, "flags /all-ro/sub"), "ro");
     EXPECT_EQ(fact(result, "write /all-ro/sub"), "Read-only file system");
     EXPECT_EQ(fact(result, "flags /plain"), "");
+    EXPECT_EQ(fact(result, "flags /noatime"), "nodev,noatime");
     EXPECT_EQ(fact(result, "plain sub"), "ext4") << "a plain bind does not bring submounts";
     EXPECT_EQ(fact(result, "flags /etc/bound-file"), "ro");
     EXPECT_EQ(fact(result, "bound file"), "content");
