@@ -89,6 +89,29 @@ TEST_F(RootfsE2e, DefaultSpecInAUserNamespace) {
     EXPECT_EQ(host_mounts_mentioning_path(image.dir()), "");
 }
 
+TEST_F(RootfsE2e, NoNewPrivilegesWithAUserNamespaceKeepsMasksAndReadonlyPaths) {
+    use_own_rootfs();
+    config()["process"]["noNewPrivileges"] = true;
+    config()["linux"]["namespaces"].push_back({{"type", "user"}});
+    config()["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 200000}, {"size", 65536}}};
+    config()["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 200000}, {"size", 65536}}};
+    config()["linux"].erase("resources");
+    config()["linux"]["maskedPaths"].push_back("/etc/secret");
+    config()["linux"]["readonlyPaths"].push_back("/etc/config");
+    std::filesystem::create_directories(image.rootfs() + "/etc/config");
+    write_file_text(image.rootfs() + "/etc/secret", "hidden");
+    set_args({"sh", "-c", std::string(observe_script) +
+                              "; grep NoNewPrivs /proc/self/status; echo secret=$(cat /etc/secret);"
+                              "echo config=$(touch /etc/config/x 2>&1 | grep -o 'Read-only file system')"});
+    Output o = run();
+    ASSERT_EQ(o.status, 0) << o.err;
+    expect_observed(o.out);
+    EXPECT_THAT(o.out, HasSubstr("NoNewPrivs:\t1\n"));
+    EXPECT_THAT(o.out, HasSubstr("secret=\n"));
+    EXPECT_THAT(o.out, HasSubstr("config=Read-only file system\n"));
+    expect_nothing_left("c");
+}
+
 TEST_F(RootfsE2e, SymlinkInTheImageKeepsTheBindInside) {
     use_own_rootfs();
     const std::string source = dir() + "/source";

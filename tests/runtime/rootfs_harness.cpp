@@ -95,7 +95,8 @@ ChildResult run_isolated(const IsolationOptions& options, const std::function<vo
                 fail(out, "wait for the id maps");
         }
         const int cgroup = options.cgroup_namespace ? CLONE_NEWCGROUP : 0;
-        if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWIPC | cgroup) < 0)
+        const int network = options.network_namespace ? CLONE_NEWNET : 0;
+        if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | cgroup | network) < 0)
             fail(out, "unshare namespaces");
         pid_t init = fork();
         if (init < 0)

@@ -24,6 +24,7 @@ struct IsolationOptions {
     // kernel locks those flags for the container: the userns bind tests use it.
     std::string locked_mount;
     bool cgroup_namespace = true;
+    bool network_namespace = true;
 };
 
 struct ChildResult {

@@ -500,5 +500,34 @@ TEST_F(RootfsTest, CgroupWithoutACgroupNamespaceBindsTheContainersOwnCgroup) {
     EXPECT_EQ(fact(result, "procs"), "1\n") << "only the container's init is in its cgroup";
 }
 
+
+TEST_F(RootfsTest, SysfsInAUserNamespaceWithoutItsOwnNetworkIsTheHostsBoundReadOnly) {
+    // The kernel refuses a fresh sysfs to a user namespace that does not own the network
+    // namespace; droplet then binds the host's /sys (runc does the same).
+    Spec spec = minimal_spec();
+    spec.mounts.push_back(make_mount("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}));
+    const std::string rootfs = tmp.rootfs();
+    RootfsOptions options;
+    options.in_user_namespace = true;
+    IsolationOptions isolation;
+    isolation.user_namespace = true;
+    isolation.network_namespace = false;
+    auto result = test::run_isolated(isolation, [&](Facts& facts) {
+        prepare_rootfs(spec, rootfs, options);
+        finish_rootfs(spec, rootfs, options);
+        facts.set("type", test::fs_type("/sys"));
+        facts.set("flags", test::mount_flags("/sys"));
+        facts.set("kernel dir", access("/sys/kernel", F_OK) == 0 ? "yes" : "no");
+        facts.set("below /sys/fs/cgroup", test::fs_type("/sys/fs/cgroup"));
+        facts.set("write", test::write_result("/sys/kernel/new"));
+    });
+    ASSERT_EQ(error_of(result), "");
+    EXPECT_EQ(fact(result, "type"), "sysfs");
+    EXPECT_EQ(fact(result, "flags"), "ro,nosuid,nodev,noexec");
+    EXPECT_EQ(fact(result, "kernel dir"), "yes");
+    EXPECT_NE(fact(result, "below /sys/fs/cgroup"), "sysfs") << "the host's submounts come with the bind";
+    EXPECT_EQ(fact(result, "write"), "Read-only file system");
+}
+
 } // namespace
 } // namespace droplet
