@@ -36,6 +36,22 @@ TEST_F(Console, ThePtyMasterArrivesOverTheConsoleSocketAndIsTheProgramsTerminal)
     expect_nothing_left("c");
 }
 
+TEST_F(Console, RunInTheForegroundRelaysItsOwnTerminal) {
+    // No console socket: droplet keeps the pty master and copies between it and its stdio,
+    // which script makes a terminal here, as a person's shell would.
+    config()["process"]["terminal"] = true;
+    set_args({"sh", "-c", "[ -t 0 ] && echo relay-tty; read line; echo got:$line; exit 4"});
+    write_config();
+    std::string command = "'" + droplet_path() + "' --root '" + state_root() + "' run --bundle '" + bundle() + "' c";
+    SpawnOptions o;
+    o.stdin_text = "typed\n";
+    Output r = spawn({"script", "-qec", command, "/dev/null"}, o);
+    EXPECT_EQ(r.status, 4) << r.out << r.err;
+    EXPECT_NE(r.out.find("relay-tty"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("got:typed"), std::string::npos) << r.out;
+    expect_nothing_left("c");
+}
+
 TEST_F(Console, WithoutATerminalStdioIsPassedThrough) {
     set_args({"sh", "-c", "[ -t 0 ] || echo not-a-tty; read line; echo got $line"});
     SpawnOptions o;
