@@ -328,8 +328,10 @@ TEST_F(RootfsTest, RootPropagationReadonlyRootAndSysctls) {
     Spec spec = minimal_spec();
     spec.linux.rootfs_propagation = "rshared";
     spec.root.readonly = true;
-    spec.linux.sysctl = {{"net.ipv4.ip_forward", "1"}, {"kernel.shmmax", "123456789"}, {"kernel.hostname", "from-sysctl"}};
-    const std::string host_forward = test::read_text("/proc/sys/net/ipv4/ip_forward");
+    spec.linux.sysctl = {{"net.ipv4.ip_forward", "1"},
+                         {"net.ipv4.ip_unprivileged_port_start", "1234"},
+                         {"kernel.shmmax", "123456789"},
+                         {"kernel.hostname", "from-sysctl"}};
     const std::string rootfs = tmp.rootfs();
     auto result = test::run_isolated({}, [&](Facts& facts) {
         validate_rootfs(spec);
@@ -339,6 +341,7 @@ TEST_F(RootfsTest, RootPropagationReadonlyRootAndSysctls) {
         facts.set("write /", test::write_result("/new-file"));
         facts.set("write /dev", test::write_result("/dev/new-file"));
         facts.set("ip_forward", test::read_text("/proc/sys/net/ipv4/ip_forward"));
+        facts.set("port_start", test::read_text("/proc/sys/net/ipv4/ip_unprivileged_port_start"));
         facts.set("shmmax", test::read_text("/proc/sys/kernel/shmmax"));
         facts.set("hostname", test::read_text("/proc/sys/kernel/hostname"));
     });
@@ -350,7 +353,10 @@ TEST_F(RootfsTest, RootPropagationReadonlyRootAndSysctls) {
     EXPECT_EQ(fact(result, "ip_forward"), "1\n");
     EXPECT_EQ(fact(result, "shmmax"), "123456789\n");
     EXPECT_EQ(fact(result, "hostname"), "from-sysctl\n");
-    EXPECT_EQ(test::read_text("/proc/sys/net/ipv4/ip_forward"), host_forward) << "the host's value changed";
+    EXPECT_EQ(fact(result, "port_start"), "1234\n");
+    // A value no other test would write, so parallel tests cannot make this flaky.
+    EXPECT_NE(test::read_text("/proc/sys/net/ipv4/ip_unprivileged_port_start"), "1234\n") << "the host's value changed";
+    EXPECT_NE(test::read_text("/proc/sys/kernel/shmmax"), "123456789\n") << "the host's value changed";
     EXPECT_FALSE(std::filesystem::exists(tmp.rootfs() + "/new-file"));
 }
 
