@@ -81,9 +81,11 @@ void check_devices(const Spec& spec) {
 
 unsigned long root_propagation(const Spec& spec) {
     // runc's default: the host's mounts still reach the container, nothing flows back.
-    if (spec.linux.rootfs_propagation.empty())
+    const unsigned long requested = propagation_flags(spec.linux.rootfs_propagation);
+    // An unbindable "/" could not be bound onto itself: it becomes unbindable after the pivot.
+    if (requested == 0 || (requested & MS_UNBINDABLE))
         return MS_SLAVE | MS_REC;
-    return propagation_flags(spec.linux.rootfs_propagation);
+    return requested;
 }
 
 struct TableDeleter {

@@ -383,6 +383,10 @@ TEST_F(RootfsTest, DefaultPropagationIsSlaveAndPrivateStaysPrivate) {
     ASSERT_EQ(error_of(private_root), "");
     EXPECT_THAT(fact(private_root, "root"), ::testing::Not(HasSubstr("master:")));
     EXPECT_THAT(fact(private_root, "root"), ::testing::Not(HasSubstr("shared:")));
+    spec.linux.rootfs_propagation = "runbindable";
+    auto unbindable = observe_root(spec);
+    ASSERT_EQ(error_of(unbindable), "");
+    EXPECT_THAT(fact(unbindable, "root"), HasSubstr(" unbindable "));
 }
 
 TEST_F(RootfsTest, NoPivotMovesTheRootfsAndChroots) {
