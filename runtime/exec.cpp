@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "capabilities.hpp"
+#include "cgroup_join.hpp"
 #include "console.hpp"
 #include "error.hpp"
 #include "file_util.hpp"
@@ -121,6 +122,7 @@ Joined open_container_namespaces(pid_t pid) {
 }
 
 struct ExecChild {
+    pid_t init = 0;
     const Process* process;
     Joined* joined;
     SyncSocket* sync;
@@ -158,6 +160,8 @@ struct ExecChild {
             ::close(fd);
         ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
         ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        // Through the host's /sys/fs/cgroup, before the mount namespace changes what it shows.
+        join_cgroups_of(c.init);
         for (NamespaceJoin& j : c.joined->namespaces)
             if (::setns(j.fd.get(), j.flag) < 0)
                 raind::throw_errno("join the container's " + j.type + " namespace");
@@ -203,7 +207,7 @@ int exec_in_container(const std::string& root, const ExecOptions& o) {
     }
 
     auto [parent_sync, child_sync] = SyncSocket::make_pair();
-    ExecChild child{&process, &joined, &child_sync, pty.slave ? pty.slave.get() : -1, o.preserve_fds, {}};
+    ExecChild child{state.pid, &process, &joined, &child_sync, pty.slave ? pty.slave.get() : -1, o.preserve_fds, {}};
     child.parent_only_fds = {parent_sync.fd(), init_pidfd.get()};
     if (pty.master)
         child.parent_only_fds.push_back(pty.master.get());

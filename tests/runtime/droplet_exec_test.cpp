@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <gtest/gtest.h>
+#include <cstring>
 #include <sstream>
 
 #include "console_socket.hpp"
@@ -45,6 +46,36 @@ TEST_F(Exec, JoinsEveryNamespaceOfTheContainer) {
     EXPECT_NE(ps.out.find("sleep 1000"), std::string::npos) << ps.out;
     EXPECT_EQ(droplet({"delete", "--force", "c"}).status, 0);
     expect_nothing_left("c", init);
+}
+
+TEST_F(Exec, JoinsTheCgroupsOfTheContainer) {
+    pid_t init = start_sleeper();
+    // Put the init somewhere droplet exec is not: a cgroup2 child (and a v1 pids one on a
+    // hybrid host).
+    std::string name = "droplet-exec-test-" + std::to_string(::getpid());
+    std::vector<std::string> dirs;
+    for (std::string base : {"/sys/fs/cgroup/unified", "/sys/fs/cgroup", "/sys/fs/cgroup/pids"}) {
+        struct stat st{};
+        if (::stat((base + "/cgroup.procs").c_str(), &st) != 0)
+            continue;
+        if (base == "/sys/fs/cgroup" && !dirs.empty())
+            continue; // the unified mount was already taken
+        std::string dir = base + "/" + name;
+        ASSERT_EQ(::mkdir(dir.c_str(), 0755), 0) << dir;
+        dirs.push_back(dir);
+        write_file_text(dir + "/cgroup.procs", std::to_string(init));
+    }
+    ASSERT_FALSE(dirs.empty());
+    // Both seen from inside, through the container's cgroup namespace.
+    Output o = droplet({"exec", "c", "sh", "-c", "cat /proc/self/cgroup; echo --; cat /proc/1/cgroup"});
+    EXPECT_EQ(o.status, 0) << o.err;
+    size_t split = o.out.find("--\n");
+    ASSERT_NE(split, std::string::npos) << o.out;
+    EXPECT_EQ(o.out.substr(0, split), o.out.substr(split + 3));
+    EXPECT_NE(o.out.find("::/" + name), std::string::npos) << o.out;
+    EXPECT_EQ(droplet({"delete", "--force", "c"}).status, 0);
+    for (const std::string& dir : dirs)
+        EXPECT_EQ(::rmdir(dir.c_str()), 0) << dir << ": " << std::strerror(errno);
 }
 
 TEST_F(Exec, ItsOwnProcessSettingsAndExitStatus) {
