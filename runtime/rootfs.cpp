@@ -79,6 +79,14 @@ void check_devices(const Spec& spec) {
     }
 }
 
+bool is_readonly(const Mount& mount) {
+    try {
+        return (parse_mount_options(mount.options).flags & MS_RDONLY) != 0;
+    } catch (const raind::Error&) {
+        return false; // mount_entry reports the bad option with the mount's index
+    }
+}
+
 unsigned long root_propagation(const Spec& spec) {
     // runc's default: the host's mounts still reach the container, nothing flows back.
     const unsigned long requested = propagation_flags(spec.linux.rootfs_propagation);
@@ -210,9 +218,24 @@ void prepare_rootfs(const Spec& spec, const std::string& rootfs, const RootfsOpt
     if (!root)
         raind::throw_errno("open the rootfs " + rootfs);
     const MountTarget target{root.get(), rootfs, options.in_user_namespace, has_namespace(spec, "cgroup")};
-    for (size_t i = 0; i < spec.mounts.size(); ++i)
-        mount_entry(target, spec.mounts[i], i);
+    bool readonly_dev = false;
+    for (size_t i = 0; i < spec.mounts.size(); ++i) {
+        Mount mount = spec.mounts[i];
+        // A read-only /dev is mounted writable and made read-only once its nodes exist.
+        if (clean_absolute_path(mount.destination) == "/dev" && needs_dev_setup(spec) &&
+            is_readonly(mount)) {
+            mount.options.push_back("rw");
+            readonly_dev = true;
+        }
+        mount_entry(target, mount, i);
+    }
     setup_dev(root.get(), spec, options);
+    if (readonly_dev) {
+        auto dev = open_in_root(root.get(), "/dev", O_PATH);
+        if (!dev)
+            throw raind::Error("/dev vanished from " + rootfs);
+        set_mount_attributes(dev.get(), MOUNT_ATTR_RDONLY, 0, false, "make /dev read-only (in " + rootfs + ")");
+    }
 }
 
 void finish_rootfs(const Spec& spec, const std::string& rootfs, const RootfsOptions& options) {

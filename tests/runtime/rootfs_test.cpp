@@ -539,5 +539,25 @@ TEST_F(RootfsTest, SysfsInAUserNamespaceWithoutItsOwnNetworkIsTheHostsBoundReadO
     EXPECT_EQ(fact(result, "write"), "Read-only file system");
 }
 
+
+TEST_F(RootfsTest, ReadOnlyDevStillGetsItsDevices) {
+    Spec spec = minimal_spec();
+    spec.mounts[1] = make_mount("/dev", "tmpfs", "tmpfs", {"nosuid", "mode=755", "ro"});
+    const std::string rootfs = tmp.rootfs();
+    auto result = test::run_isolated({}, [&](Facts& facts) {
+        prepare_rootfs(spec, rootfs, {});
+        finish_rootfs(spec, rootfs, {});
+        facts.set("null", test::device_node("/dev/null"));
+        facts.set("flags", test::mount_flags("/dev"));
+        facts.set("write", test::write_result("/dev/new"));
+        facts.set("write null", test::write_result("/dev/null"));
+    });
+    ASSERT_EQ(error_of(result), "");
+    EXPECT_THAT(fact(result, "null"), StartsWith("c 1:3 0666"));
+    EXPECT_EQ(fact(result, "flags"), "ro,nosuid");
+    EXPECT_EQ(fact(result, "write"), "Read-only file system");
+    EXPECT_EQ(fact(result, "write null"), "ok") << "a device on a read-only mount is still writable";
+}
+
 } // namespace
 } // namespace droplet
