@@ -112,6 +112,20 @@ TEST_F(RootfsE2e, NoNewPrivilegesWithAUserNamespaceKeepsMasksAndReadonlyPaths) {
     expect_nothing_left("c");
 }
 
+TEST_F(RootfsE2e, UserNamespaceMappingOnlyRootStillGetsPtys) {
+    // devpts refuses gid=5 when group 5 is not mapped: droplet retries without it.
+    use_own_rootfs();
+    config()["linux"]["namespaces"].push_back({{"type", "user"}});
+    config()["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 300000}, {"size", 1}}};
+    config()["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 300000}, {"size", 1}}};
+    config()["linux"].erase("resources");
+    set_args({"sh", "-c", "grep ' /dev/pts ' /proc/self/mountinfo | grep -o ' rw,[a-z0-9=,]*$'; stat -c %t:%T /dev/null"});
+    Output o = run();
+    ASSERT_EQ(o.status, 0) << o.err;
+    EXPECT_EQ(o.out, " rw,mode=620,ptmxmode=666\n1:3\n") << "devpts options without gid=5";
+    expect_nothing_left("c");
+}
+
 TEST_F(RootfsE2e, SymlinkInTheImageKeepsTheBindInside) {
     use_own_rootfs();
     const std::string source = dir() + "/source";
