@@ -22,13 +22,6 @@ namespace droplet {
 
 namespace {
 
-bool has_namespace(const Spec& spec, const std::string& type) {
-    for (const auto& ns : spec.linux.namespaces)
-        if (ns.type == type)
-            return true;
-    return false;
-}
-
 void check_path_list(const std::vector<std::string>& paths, const std::string& field) {
     for (size_t i = 0; i < paths.size(); ++i) {
         const std::string name = "config.json: " + field + "[" + std::to_string(i) + "] \"" + paths[i] + "\": ";
@@ -217,7 +210,7 @@ void prepare_rootfs(const Spec& spec, const std::string& rootfs, const RootfsOpt
     raind::UniqueFd root(open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!root)
         raind::throw_errno("open the rootfs " + rootfs);
-    const MountTarget target{root.get(), rootfs, options.in_user_namespace, has_namespace(spec, "cgroup")};
+    const MountTarget target{root.get(), rootfs, options.in_user_namespace, spec.has_namespace("cgroup")};
     bool readonly_dev = false;
     for (size_t i = 0; i < spec.mounts.size(); ++i) {
         Mount mount = spec.mounts[i];
