@@ -155,7 +155,8 @@ CreatedContainer create_container(const std::string& root, const CreateOptions& 
         raind::throw_errno("listen on " + dir + "/" + start_socket_name);
 
     Pty pty;
-    if (terminal)
+    bool console_in_container = terminal && mounts_own_devpts(spec);
+    if (terminal && !console_in_container)
         pty = open_pty(spec.process.console_size, map_to_host(spec.linux.uid_mappings, spec.process.user.uid),
                        map_to_host(spec.linux.gid_mappings, 5));
 
@@ -166,6 +167,7 @@ CreatedContainer create_container(const std::string& root, const CreateOptions& 
     context.sync = &child_sync;
     context.start_listen_fd = start_listen.get();
     context.console_slave_fd = pty.slave ? pty.slave.get() : -1;
+    context.console_in_container = console_in_container;
     context.rootfs = rootfs;
     context.rootfs_options.no_pivot = o.no_pivot;
     context.rootfs_options.in_user_namespace = spec.has_namespace("user");
@@ -231,6 +233,9 @@ CreatedContainer create_container(const std::string& root, const CreateOptions& 
             }
             parent_sync.send(SyncType::hooks_done,
                              state_text(state, Status::creating) + "\n" + state_text(state, Status::created));
+        } else if (m.type == SyncType::console && m.fd) {
+            pty.master = std::move(m.fd);
+            pty.slave_path = "/dev/console";
         } else if (m.type == SyncType::created) {
             break;
         } else {

@@ -127,6 +127,7 @@ struct ExecChild {
     Joined* joined;
     SyncSocket* sync;
     int console_slave = -1;
+    bool console_in_container = false;
     unsigned preserve_fds = 0;
     std::vector<int> parent_only_fds;
 };
@@ -134,7 +135,12 @@ struct ExecChild {
 [[noreturn]] void run_exec_process(ExecChild& c) noexcept {
     try {
         const Process& p = *c.process;
-        if (c.console_slave >= 0) {
+        if (c.console_in_container) {
+            raind::UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+            Pty pty = open_pty_in_devpts(root.get(), p.console_size, p.user.uid);
+            attach_console(pty.slave.get());
+            c.sync->send_fd(SyncType::console, pty.master.get());
+        } else if (c.console_slave >= 0) {
             attach_console(c.console_slave);
             ::close(c.console_slave);
         }
@@ -202,12 +208,14 @@ int exec_in_container(const std::string& root, const ExecOptions& o) {
             throw raind::Error("exec --tty --detach needs --console-socket to receive the pty master");
         else
             relay = true;
-        pty = open_pty(process.console_size, map_to_host(spec.linux.uid_mappings, process.user.uid),
-                       map_to_host(spec.linux.gid_mappings, 5));
+        if (!mounts_own_devpts(spec))
+            pty = open_pty(process.console_size, map_to_host(spec.linux.uid_mappings, process.user.uid),
+                           map_to_host(spec.linux.gid_mappings, 5));
     }
 
     auto [parent_sync, child_sync] = SyncSocket::make_pair();
-    ExecChild child{state.pid, &process, &joined, &child_sync, pty.slave ? pty.slave.get() : -1, o.preserve_fds, {}};
+    ExecChild child{state.pid, &process, &joined, &child_sync, pty.slave ? pty.slave.get() : -1, false, o.preserve_fds, {}};
+    child.console_in_container = process.terminal && !pty.slave;
     child.parent_only_fds = {parent_sync.fd(), init_pidfd.get()};
     if (pty.master)
         child.parent_only_fds.push_back(pty.master.get());
@@ -230,6 +238,10 @@ int exec_in_container(const std::string& root, const ExecOptions& o) {
             pid = static_cast<pid_t>(std::stol(m.payload));
         else if (m.type == SyncType::error)
             error = m.payload;
+        else if (m.type == SyncType::console && m.fd) {
+            pty.master = std::move(m.fd);
+            pty.slave_path = "/dev/pts";
+        }
     }
     while (::waitpid(intermediate, nullptr, 0) < 0 && errno == EINTR) {
     }

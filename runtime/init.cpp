@@ -1,5 +1,6 @@
 #include "init.hpp"
 
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -88,6 +89,14 @@ bool has_in_container_hooks(const Spec& spec) {
         apply_rlimits(spec.process.rlimits);
 
         prepare_rootfs(spec, c.rootfs, c.rootfs_options);
+        if (c.console_in_container) {
+            raind::UniqueFd root(::open(c.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+            if (!root)
+                raind::throw_errno("open " + c.rootfs);
+            Pty pty = open_container_pty(root.get(), spec.process.console_size, spec.process.user.uid);
+            attach_console(pty.slave.get());
+            sync.send_fd(SyncType::console, pty.master.get());
+        }
 
         std::string start_state;
         if (has_in_container_hooks(spec)) {

@@ -32,6 +32,25 @@ bool SyncSocket::send_noexcept(SyncType type, std::string_view payload) noexcept
     }
 }
 
+void SyncSocket::send_fd(SyncType type, int fd) {
+    uint32_t header = static_cast<uint32_t>(type);
+    iovec iov{&header, sizeof header};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))]{};
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(cmsg), &fd, sizeof fd);
+    while (::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL) < 0)
+        if (errno != EINTR)
+            raind::throw_errno("send an fd to droplet");
+}
+
 void SyncSocket::send(SyncType type, std::string_view payload) {
     if (!send_noexcept(type, payload))
         raind::throw_errno("send to the container init");
@@ -40,7 +59,14 @@ void SyncSocket::send(SyncType type, std::string_view payload) {
 bool SyncSocket::receive(SyncMessage& message) {
     std::vector<char> buf(65536);
     for (;;) {
-        ssize_t n = ::recv(fd_.get(), buf.data(), buf.size(), 0);
+        iovec iov{buf.data(), buf.size()};
+        msghdr msg{};
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))]{};
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof control;
+        ssize_t n = ::recvmsg(fd_.get(), &msg, MSG_CMSG_CLOEXEC);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
@@ -53,6 +79,13 @@ bool SyncSocket::receive(SyncMessage& message) {
         std::memcpy(&header, buf.data(), sizeof header);
         message.type = static_cast<SyncType>(header);
         message.payload.assign(buf.data() + sizeof header, static_cast<size_t>(n) - sizeof header);
+        message.fd.reset();
+        for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+                int fd;
+                std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+                message.fd.reset(fd);
+            }
         return true;
     }
 }

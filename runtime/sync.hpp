@@ -19,11 +19,13 @@ enum class SyncType : uint32_t {
     hooks_request,  // init → parent: mounts are ready, run prestart/createRuntime
     hooks_done,     // parent → init: payload is the state JSON for the in-container hooks
     created,        // init → parent: parked, waiting for `start`
+    console,        // init → parent: carries the pty master opened in the container's devpts
 };
 
 struct SyncMessage {
     SyncType type{};
     std::string payload;
+    raind::UniqueFd fd; // passed with SCM_RIGHTS (SyncType::console)
 };
 
 class SyncSocket {
@@ -37,6 +39,8 @@ public:
     // Throws on failure (parent side); the child side uses send_noexcept.
     void send(SyncType type, std::string_view payload = {});
     bool send_noexcept(SyncType type, std::string_view payload = {}) noexcept;
+    // Sends `fd` along with the message.
+    void send_fd(SyncType type, int fd);
     // Returns false on EOF (the peer is gone).
     bool receive(SyncMessage& message);
 

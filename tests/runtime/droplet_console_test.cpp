@@ -17,7 +17,7 @@ TEST_F(Console, ThePtyMasterArrivesOverTheConsoleSocketAndIsTheProgramsTerminal)
     ConsoleSocket socket(dir() + "/console.sock");
     config()["process"]["terminal"] = true;
     config()["process"]["consoleSize"] = {{"height", 33}, {"width", 101}};
-    set_args({"sh", "-c", "stty size; [ -t 0 ] && [ -t 1 ] && echo stdio-is-a-tty; ps -o pid,tty | tail -n +2 | head -1"});
+    set_args({"sh", "-c", "stty size; [ -t 0 ] && [ -t 1 ] && echo stdio-is-a-tty; tty; ls /dev/pts"});
     SpawnOptions o;
     o.stdout_file = dir() + "/create.out";
     Output create = droplet({"create", "--bundle", bundle(), "--console-socket", socket.path(), "c"}, o);
@@ -31,6 +31,9 @@ TEST_F(Console, ThePtyMasterArrivesOverTheConsoleSocketAndIsTheProgramsTerminal)
     ::close(master);
     EXPECT_NE(seen.find("33 101"), std::string::npos) << seen;
     EXPECT_NE(seen.find("stdio-is-a-tty"), std::string::npos) << seen;
+    // The pty belongs to the container's own devpts, as on any terminal.
+    EXPECT_NE(seen.find("/dev/pts/0\r\n"), std::string::npos) << seen;
+    EXPECT_NE(seen.find("0     ptmx"), std::string::npos) << seen;
     EXPECT_EQ(wait_status("c", "stopped"), "stopped");
     EXPECT_EQ(droplet({"delete", "c"}).status, 0);
     expect_nothing_left("c");

@@ -116,12 +116,15 @@ TEST_F(Exec, TtyOverTheConsoleSocket) {
     start_sleeper();
     ConsoleSocket socket(dir() + "/exec-console.sock");
     Output o = droplet({"exec", "--tty", "--detach", "--console-socket", socket.path(), "c", "sh", "-c",
-                        "[ -t 1 ] && echo exec-has-a-tty"},
+                        "[ -t 1 ] && echo exec-has-a-tty; tty"},
                        SpawnOptions::to_file(dir() + "/exec.out"));
     ASSERT_EQ(o.status, 0) << read_file_text(dir() + "/exec.out");
     int master = socket.receive_master();
     ASSERT_GE(master, 0);
-    EXPECT_NE(ConsoleSocket::read_all(master).find("exec-has-a-tty"), std::string::npos);
+    std::string seen = ConsoleSocket::read_all(master);
+    EXPECT_NE(seen.find("exec-has-a-tty"), std::string::npos) << seen;
+    // A pty of the container's devpts, not the host's.
+    EXPECT_NE(seen.find("/dev/pts/0"), std::string::npos) << seen;
     ::close(master);
 }
 
