@@ -360,7 +360,7 @@ TEST_F(RootfsTest, RootPropagationReadonlyRootAndSysctls) {
     EXPECT_FALSE(std::filesystem::exists(tmp.rootfs() + "/new-file"));
 }
 
-TEST_F(RootfsTest, DefaultPropagationIsSlaveAndPrivateStaysPrivate) {
+TEST_F(RootfsTest, RootPropagationSlaveByDefaultPrivateOrUnbindableOnRequest) {
     Spec spec = minimal_spec();
     const std::string rootfs = tmp.rootfs();
     auto observe_root = [&](const Spec& with) {
