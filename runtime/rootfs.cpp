@@ -97,7 +97,8 @@ struct IterDeleter {
 };
 
 // pivot_root and MS_MOVE refuse a new root whose parent mount is shared (it would propagate the
-// pivot). Only a "shared"/"rshared" rootfsPropagation leaves it so; make just that mount private.
+// pivot). A shared rootfsPropagation, or a non-recursive one over a shared mount holding the
+// rootfs, leaves it so: make just that mount private.
 void make_parent_mount_private(const std::string& rootfs) {
     struct statx st {};
     if (statx(AT_FDCWD, rootfs.c_str(), 0, STATX_MNT_ID, &st) < 0)
@@ -201,8 +202,7 @@ void prepare_rootfs(const Spec& spec, const std::string& rootfs, const RootfsOpt
     const unsigned long propagation = root_propagation(spec);
     if (mount(nullptr, "/", nullptr, propagation, nullptr) < 0)
         raind::throw_errno("set the propagation of / (rootfsPropagation \"" + spec.linux.rootfs_propagation + "\")");
-    if (propagation & MS_SHARED)
-        make_parent_mount_private(rootfs);
+    make_parent_mount_private(rootfs);
     // pivot_root wants the new root to be a mount point.
     if (mount(rootfs.c_str(), rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
         raind::throw_errno("bind-mount the rootfs " + rootfs + " onto itself");

@@ -559,5 +559,25 @@ TEST_F(RootfsTest, ReadOnlyDevStillGetsItsDevices) {
     EXPECT_EQ(fact(result, "write null"), "ok") << "a device on a read-only mount is still writable";
 }
 
+
+TEST_F(RootfsTest, NonRecursivePropagationOverASharedMountHoldingTheRootfs) {
+    // "private" changes "/" only; the rootfs sits in a shared mount of its own (as under a
+    // shared /var/lib), which pivot_root would refuse as the new root's parent.
+    Spec spec = minimal_spec();
+    spec.linux.rootfs_propagation = "private";
+    const std::string rootfs = tmp.rootfs();
+    auto result = test::run_isolated({}, [&](Facts& facts) {
+        if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0 ||
+            mount(rootfs.c_str(), rootfs.c_str(), nullptr, MS_BIND, nullptr) < 0 ||
+            mount(nullptr, rootfs.c_str(), nullptr, MS_SHARED, nullptr) < 0)
+            throw std::runtime_error("shared holder mount");
+        prepare_rootfs(spec, rootfs, {});
+        finish_rootfs(spec, rootfs, {});
+        facts.set("root", test::mountinfo_line("/"));
+    });
+    ASSERT_EQ(error_of(result), "");
+    EXPECT_THAT(fact(result, "root"), ::testing::Not(HasSubstr("shared:")));
+}
+
 } // namespace
 } // namespace droplet
