@@ -308,8 +308,10 @@ void kill_container(const std::string& root, const std::string& id, int signal, 
 void delete_container(const std::string& root, const std::string& id, bool force) {
     ContainerState state = load_state(root, id);
     Status status = current_status(root, state);
-    if (status == Status::running && !force)
-        throw raind::Error("cannot delete container \"" + id + "\": it is running (stop it first or use --force)");
+    // The spec: deleting a container that is not stopped is an error and changes nothing.
+    if (status != Status::stopped && !force)
+        throw raind::Error("cannot delete container \"" + id + "\": it is " + status_name(status) +
+                           " (stop it first or use --force)");
     std::string dir = state_dir(root, id);
     if (status != Status::stopped) {
         raind::UniqueFd pidfd = open_init_pidfd(state);

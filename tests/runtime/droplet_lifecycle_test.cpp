@@ -77,11 +77,15 @@ TEST_F(Lifecycle, CreateStartKillDeleteWalkTheSpecStatuses) {
     expect_nothing_left("c1", pid);
 }
 
-TEST_F(Lifecycle, DeleteOfACreatedContainerKillsItsInit) {
+TEST_F(Lifecycle, DeleteOfACreatedContainerNeedsForceAndThenKillsItsInit) {
     set_args({"true"});
     ASSERT_EQ(create("c1").status, 0);
     pid_t pid = state("c1")["pid"].get<pid_t>();
-    EXPECT_EQ(droplet({"delete", "c1"}).status, 0);
+    Output d = droplet({"delete", "c1"});
+    EXPECT_NE(d.status, 0);
+    EXPECT_NE(d.err.find("it is created"), std::string::npos) << d.err;
+    EXPECT_EQ(state("c1")["status"], "created");
+    EXPECT_EQ(droplet({"delete", "--force", "c1"}).status, 0);
     expect_nothing_left("c1", pid);
 }
 
@@ -158,7 +162,7 @@ TEST_F(Lifecycle, PidFileHoldsTheInitPid) {
     std::string pid_file = dir() + "/pid";
     ASSERT_EQ(create("c1", {"--pid-file", pid_file}).status, 0);
     EXPECT_EQ(read_file_text(pid_file), std::to_string(state("c1")["pid"].get<pid_t>()));
-    EXPECT_EQ(droplet({"delete", "c1"}).status, 0);
+    EXPECT_EQ(droplet({"delete", "--force", "c1"}).status, 0);
 }
 
 TEST_F(Lifecycle, AnnotationsAppearInTheState) {
@@ -166,7 +170,7 @@ TEST_F(Lifecycle, AnnotationsAppearInTheState) {
     set_args({"true"});
     ASSERT_EQ(create("c1").status, 0);
     EXPECT_EQ(state("c1")["annotations"]["org.example.key"], "value");
-    EXPECT_EQ(droplet({"delete", "c1"}).status, 0);
+    EXPECT_EQ(droplet({"delete", "--force", "c1"}).status, 0);
 }
 
 TEST_F(Lifecycle, ADuplicateIdIsRefusedAndTheFirstContainerKept) {
@@ -176,7 +180,7 @@ TEST_F(Lifecycle, ADuplicateIdIsRefusedAndTheFirstContainerKept) {
     EXPECT_NE(second.status, 0);
     EXPECT_NE(second.err.find("already exists"), std::string::npos) << second.err;
     EXPECT_EQ(state("c1")["status"], "created");
-    EXPECT_EQ(droplet({"delete", "c1"}).status, 0);
+    EXPECT_EQ(droplet({"delete", "--force", "c1"}).status, 0);
 }
 
 TEST_F(Lifecycle, UnknownContainersAreNamedInErrors) {
