@@ -78,6 +78,32 @@ TEST_F(Exec, JoinsTheCgroupsOfTheContainer) {
         EXPECT_EQ(::rmdir(dir.c_str()), 0) << dir << ": " << std::strerror(errno);
 }
 
+TEST_F(Exec, JoinsAUserNamespaceWithItsMapping) {
+    config()["linux"]["namespaces"].push_back({{"type", "user"}});
+    config()["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 200000}, {"size", 65536}}};
+    config()["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 200000}, {"size", 65536}}};
+    nlohmann::json mounts = nlohmann::json::array();
+    for (auto& m : config()["mounts"])
+        if (m["destination"] != "/sys" && m["destination"] != "/sys/fs/cgroup")
+            mounts.push_back(m);
+    config()["mounts"] = mounts;
+    pid_t init = start_sleeper();
+    Output o = droplet({"exec", "--user", "1000", "c", "sh", "-c", "id -u; cat /proc/self/uid_map; readlink /proc/self/ns/user"});
+    ASSERT_EQ(o.status, 0) << o.err;
+    std::istringstream in(o.out);
+    std::string uid, a, b, c, link;
+    in >> uid >> a >> b >> c >> link;
+    EXPECT_EQ(uid, "1000");
+    EXPECT_EQ(a + " " + b + " " + c, "0 200000 65536");
+    EXPECT_EQ(link, link_of("/proc/" + std::to_string(init) + "/ns/user"));
+    // Seen from the host, the process runs as the mapped uid.
+    Output detached = droplet({"exec", "--detach", "--user", "1000", "--pid-file", dir() + "/p", "c", "sleep", "100"},
+                              SpawnOptions::to_file(dir() + "/d.out"));
+    ASSERT_EQ(detached.status, 0) << read_file_text(dir() + "/d.out");
+    std::string status = read_file_text("/proc/" + trim(read_file_text(dir() + "/p")) + "/status");
+    EXPECT_NE(status.find("Uid:\t201000\t201000"), std::string::npos) << status;
+}
+
 TEST_F(Exec, ItsOwnProcessSettingsAndExitStatus) {
     start_sleeper();
     Output o = droplet({"exec", "--env", "EXTRA=1", "--cwd", "/etc", "--user", "1000:1000", "c", "sh", "-c",
