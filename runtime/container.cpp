@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include "pidfd.hpp"
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -141,6 +142,11 @@ CreatedContainer create_container(const std::string& root, const CreateOptions& 
         raind::throw_errno("create state directory " + dir);
     }
     CreateCleanup cleanup(dir);
+    // Held until create returns: `delete` tells a create in progress from the leftovers of
+    // one that was killed (state directory without state.json) by this lock.
+    raind::UniqueFd lock(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!lock || ::flock(lock.get(), LOCK_EX) < 0)
+        raind::throw_errno("lock " + dir);
     write_file_atomic(dir + "/" + config_copy_name, config_text);
 
     raind::UniqueFd dir_fd(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
@@ -174,7 +180,7 @@ CreatedContainer create_container(const std::string& root, const CreateOptions& 
     context.rootfs_options.console_path = pty.slave_path;
     context.preserve_fds = o.preserve_fds;
     context.listen_fds = inherited_listen_fds();
-    context.parent_only_fds = {parent_sync.fd(), dir_fd.get()};
+    context.parent_only_fds = {parent_sync.fd(), dir_fd.get(), lock.get()};
     if (pty.master)
         context.parent_only_fds.push_back(pty.master.get());
     if (console_socket)
@@ -305,7 +311,27 @@ void kill_container(const std::string& root, const std::string& id, int signal, 
         raind::throw_errno("send signal " + std::to_string(signal) + " to container \"" + id + "\"");
 }
 
+namespace {
+
+// A state directory without state.json: a create in progress, or one that was killed.
+bool remove_interrupted_create(const std::string& root, const std::string& id) {
+    std::string dir = state_dir(root, id);
+    raind::UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd || ::access((dir + "/state.json").c_str(), F_OK) == 0)
+        return false;
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) < 0)
+        throw raind::Error("cannot delete container \"" + id + "\": it is being created");
+    remove_state_dir(dir);
+    raind::log::warning("container \"" + id + "\": removed what an interrupted create left behind");
+    return true;
+}
+
+} // namespace
+
 void delete_container(const std::string& root, const std::string& id, bool force) {
+    validate_id(id);
+    if (remove_interrupted_create(root, id))
+        return;
     ContainerState state = load_state(root, id);
     Status status = current_status(root, state);
     // The spec: deleting a container that is not stopped is an error and changes nothing.

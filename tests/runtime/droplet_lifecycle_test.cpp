@@ -1,6 +1,9 @@
 // The lifecycle as a user drives it: run, create/start/state/kill/delete, list, ps, pid files,
 // and the errors for what does not exist or is in the wrong state.
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -181,6 +184,26 @@ TEST_F(Lifecycle, ADuplicateIdIsRefusedAndTheFirstContainerKept) {
     EXPECT_NE(second.err.find("already exists"), std::string::npos) << second.err;
     EXPECT_EQ(state("c1")["status"], "created");
     EXPECT_EQ(droplet({"delete", "--force", "c1"}).status, 0);
+}
+
+TEST_F(Lifecycle, DeleteCleansUpAnInterruptedCreateButNotOneInProgress) {
+    // What a create killed halfway leaves: the directory without state.json.
+    ::mkdir(state_root().c_str(), 0700);
+    std::string dir = state_root() + "/c1";
+    ASSERT_EQ(::mkdir(dir.c_str(), 0700), 0);
+    write_file_text(dir + "/config.json", "{}");
+    int lock = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    ASSERT_EQ(::flock(lock, LOCK_EX), 0); // as a create in progress holds it
+    Output busy = droplet({"delete", "c1"});
+    EXPECT_NE(busy.status, 0);
+    EXPECT_NE(busy.err.find("it is being created"), std::string::npos) << busy.err;
+    ::close(lock);
+    Output d = droplet({"delete", "c1"});
+    EXPECT_EQ(d.status, 0) << d.err;
+    EXPECT_NE(d.err.find("interrupted create"), std::string::npos) << d.err;
+    expect_nothing_left("c1");
+    set_args({"true"});
+    EXPECT_EQ(droplet({"run", "--bundle", bundle(), "c1"}).status, 0);
 }
 
 TEST_F(Lifecycle, UnknownContainersAreNamedInErrors) {
