@@ -2,7 +2,9 @@
 // and the errors for what does not exist or is in the wrong state.
 #include <fcntl.h>
 #include <sys/file.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -45,6 +47,30 @@ TEST_F(Lifecycle, RunReportsDeathBySignal) {
             nss.erase(i);
     set_args({"sh", "-c", "kill -KILL $$"});
     EXPECT_EQ(run("c1").status, 128 + 9);
+}
+
+TEST_F(Lifecycle, RunForwardsSignalsToTheContainer) {
+    set_args({"sh", "-c", "trap 'echo got TERM; exit 7' TERM; echo ready; while :; do sleep 0.05; done"});
+    write_config();
+    std::string out = dir() + "/run.out";
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        ::dup2(fd, 1);
+        ::dup2(fd, 2);
+        std::string root = state_root();
+        ::execl(droplet_path().c_str(), "droplet", "--root", root.c_str(), "run", "--bundle", bundle().c_str(), "c1",
+                nullptr);
+        ::_exit(127);
+    }
+    ASSERT_TRUE(wait_for_text(out, "ready")) << read_file_text(out);
+    ::kill(pid, SIGTERM);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 7);
+    EXPECT_EQ(read_file_text(out), "ready\ngot TERM\n");
+    expect_nothing_left("c1");
 }
 
 TEST_F(Lifecycle, CreateStartKillDeleteWalkTheSpecStatuses) {
