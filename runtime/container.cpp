@@ -265,6 +265,11 @@ CreatedContainer create_container(const std::string& root, const CreateOptions& 
 
 void start_container(const std::string& root, const std::string& id) {
     ContainerState state = load_state(root, id);
+    // Two concurrent starts: the second waits here and then finds the container running.
+    std::string locked_dir = state_dir(root, id);
+    raind::UniqueFd lock(::open(locked_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!lock || ::flock(lock.get(), LOCK_EX) < 0)
+        raind::throw_errno("lock " + locked_dir);
     Status status = current_status(root, state);
     if (status != Status::created)
         throw raind::Error("cannot start container \"" + id + "\": it is " + status_name(status) +
