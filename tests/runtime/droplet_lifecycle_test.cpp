@@ -269,6 +269,15 @@ TEST_F(Lifecycle, ErrorsAreLoggedAsJsonForConmon) {
     EXPECT_NE(line["msg"].get<std::string>().find("/no/such/program"), std::string::npos);
 }
 
+TEST_F(Lifecycle, SystemdCgroupIsAcceptedAndSaysItIsIgnored) {
+    set_args({"echo", "ran"});
+    Output o = droplet({"--systemd-cgroup", "--debug", "run", "--bundle", bundle(), "c1"});
+    EXPECT_EQ(o.status, 0) << o.err;
+    EXPECT_EQ(o.out, "ran\n");
+    EXPECT_NE(o.err.find("--systemd-cgroup: cgroup placement is not implemented yet, ignoring"), std::string::npos)
+        << o.err;
+}
+
 TEST_F(Lifecycle, VersionSpecAndFeatures) {
     Output v = droplet({"--version"});
     EXPECT_EQ(v.status, 0);
