@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -225,13 +226,18 @@ std::string device_node(const std::string& path) {
     return text;
 }
 
-std::string read_text(const std::string& path) {
-    std::ifstream file(path);
-    if (!file)
+std::string read_text(const std::string& path, size_t limit) {
+    // Bounded: a test that went wrong may be reading /dev/zero.
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return std::string("error:") + std::strerror(errno);
-    std::stringstream content;
-    content << file.rdbuf();
-    return content.str();
+    std::string content;
+    char buffer[4096];
+    ssize_t n;
+    while (content.size() < limit && (n = read(fd, buffer, std::min(sizeof buffer, limit - content.size()))) > 0)
+        content.append(buffer, static_cast<size_t>(n));
+    close(fd);
+    return content;
 }
 
 std::string write_result(const std::string& path) {

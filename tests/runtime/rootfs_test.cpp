@@ -579,5 +579,38 @@ TEST_F(RootfsTest, NonRecursivePropagationOverASharedMountHoldingTheRootfs) {
     EXPECT_THAT(fact(result, "root"), ::testing::Not(HasSubstr("shared:")));
 }
 
+
+TEST_F(RootfsTest, ImageDevSymlinksDoNotSteerDeviceNodes) {
+    // Without a /dev mount the image's own /dev gets the nodes: a symlink there must be
+    // replaced, not followed onto another file of the image.
+    write_file(tmp.rootfs() + "/etc/victim", "victim");
+    write_file(tmp.rootfs() + "/etc/victim2", "victim2");
+    Spec spec = minimal_spec();
+    spec.mounts.pop_back(); // no /dev tmpfs
+    const std::string rootfs = tmp.rootfs();
+    for (bool user_namespace : {false, true}) {
+        // mknod replaced them on disk in the first round: plant them again.
+        std::filesystem::remove(tmp.rootfs() + "/dev/zero");
+        std::filesystem::remove(tmp.rootfs() + "/dev/null");
+        std::filesystem::create_symlink("/etc/victim", tmp.rootfs() + "/dev/zero");
+        std::filesystem::create_symlink("/etc/victim2", tmp.rootfs() + "/dev/null");
+        RootfsOptions options;
+        options.in_user_namespace = user_namespace;
+        IsolationOptions isolation;
+        isolation.user_namespace = user_namespace;
+        auto result = test::run_isolated(isolation, [&](Facts& facts) {
+            prepare_rootfs(spec, rootfs, options);
+            finish_rootfs(spec, rootfs, options);
+            facts.set("victim", test::read_text("/etc/victim", 64));
+            facts.set("victim2", test::read_text("/etc/victim2", 64));
+            facts.set("zero", test::device_node("/dev/zero"));
+        });
+        ASSERT_EQ(error_of(result), "") << "user namespace: " << user_namespace;
+        EXPECT_EQ(fact(result, "victim"), "victim") << "user namespace: " << user_namespace;
+        EXPECT_EQ(fact(result, "victim2"), "victim2") << "user namespace: " << user_namespace;
+        EXPECT_THAT(fact(result, "zero"), StartsWith("c 1:5 ")) << "user namespace: " << user_namespace;
+    }
+}
+
 } // namespace
 } // namespace droplet
