@@ -112,6 +112,20 @@ TEST_F(Exec, ItsOwnProcessSettingsAndExitStatus) {
     EXPECT_EQ(o.out, "yes 1\n/etc\n1000\n1000\n");
 }
 
+TEST_F(Exec, NoHostFdLeaksIn) {
+    start_sleeper();
+    int fd = ::open("/etc/hostname", O_RDONLY);
+    ASSERT_GE(fd, 0);
+    int high = ::fcntl(fd, F_DUPFD, 40);
+    ::close(fd);
+    SpawnOptions opt;
+    opt.keep_fds = {high};
+    Output o = droplet({"exec", "c", "ls", "/proc/self/fd"}, opt);
+    ::close(high);
+    ASSERT_EQ(o.status, 0) << o.err;
+    EXPECT_EQ(o.out, "0\n1\n2\n3\n");
+}
+
 TEST_F(Exec, ProcessJsonFile) {
     start_sleeper();
     nlohmann::json p = {{"args", {"sh", "-c", "echo $ONLY; id -u"}},

@@ -86,18 +86,22 @@ TEST_F(Podman, TheExitStatusReachesTheUser) {
     EXPECT_EQ(o.status, 5) << o.err;
 }
 
-TEST_F(Podman, ATtyReachesTheProgram) {
-    // script gives podman a terminal, as a person's shell would.
+TEST_F(Podman, AnInteractiveTtyReachesTheProgram) {
+    // script gives podman a terminal, as a person's shell would; what is typed reaches the program.
     std::vector<std::string> argv = podman_argv(run_args(
-        {"--rm", "-t", "localhost/droplet-busybox:test", "sh", "-c", "[ -t 0 ] && [ -t 1 ] && echo has-a-tty"}));
+        {"--rm", "-it", "localhost/droplet-busybox:test", "sh", "-c",
+         "[ -t 0 ] && [ -t 1 ] && echo has-a-tty; tty; read line; echo got:$line"}));
     std::string command;
     for (const std::string& a : argv)
         command += "'" + a + "' ";
     SpawnOptions o;
     o.env = {"CONTAINERS_CONF=" + dir_ + "/containers.conf"};
+    o.stdin_text = "typed\n";
     Output r = spawn({"script", "-qec", command, "/dev/null"}, o);
     EXPECT_EQ(r.status, 0) << r.err << r.out;
     EXPECT_NE(r.out.find("has-a-tty"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("/dev/pts/0"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("got:typed"), std::string::npos) << r.out;
 }
 
 TEST_F(Podman, ExecStopAndRm) {
