@@ -168,6 +168,18 @@ TEST_F(Exec, TtyOverTheConsoleSocket) {
     ::close(master);
 }
 
+TEST_F(Exec, TtyInTheForegroundIsRelayed) {
+    start_sleeper();
+    std::string command = "'" + droplet_path() + "' --root '" + state_root() +
+                          "' exec --tty c sh -c '[ -t 0 ] && echo relayed-tty; read l; echo got:$l; exit 6'";
+    SpawnOptions o;
+    o.stdin_text = "typed\n";
+    Output r = spawn({"script", "-qec", command, "/dev/null"}, o);
+    EXPECT_EQ(r.status, 6) << r.out << r.err;
+    EXPECT_NE(r.out.find("relayed-tty"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("got:typed"), std::string::npos) << r.out;
+}
+
 TEST_F(Exec, ErrorsAreNamed) {
     start_sleeper();
     Output o = droplet({"exec", "c", "/no/such/thing"});
