@@ -4,7 +4,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <vector>
 
 #include "error.hpp"
 
@@ -57,9 +56,11 @@ void SyncSocket::send(SyncType type, std::string_view payload) {
 }
 
 bool SyncSocket::receive(SyncMessage& message) {
-    std::vector<char> buf(65536);
+    // Static and never cleared: only the bytes a message fills are ever touched (droplet is
+    // single-threaded, and its peak RSS is part of what start-up costs).
+    static char buf[65536];
     for (;;) {
-        iovec iov{buf.data(), buf.size()};
+        iovec iov{buf, sizeof buf};
         msghdr msg{};
         msg.msg_iov = &iov;
         msg.msg_iovlen = 1;
@@ -76,9 +77,9 @@ bool SyncSocket::receive(SyncMessage& message) {
         if (static_cast<size_t>(n) < sizeof(uint32_t))
             throw raind::Error("short message on the init sync channel");
         uint32_t header;
-        std::memcpy(&header, buf.data(), sizeof header);
+        std::memcpy(&header, buf, sizeof header);
         message.type = static_cast<SyncType>(header);
-        message.payload.assign(buf.data() + sizeof header, static_cast<size_t>(n) - sizeof header);
+        message.payload.assign(buf + sizeof header, static_cast<size_t>(n) - sizeof header);
         message.fd.reset();
         for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
             if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
