@@ -183,8 +183,11 @@ DropletTest::DropletTest() {
     ::chmod(dir_.c_str(), 0755);
     ::mkdir(bundle().c_str(), 0755);
     Output spec = spawn({droplet_path(), "spec", "--bundle", bundle()});
-    if (spec.status != 0)
-        throw std::runtime_error("droplet spec failed: " + spec.err);
+    if (spec.status != 0) {
+        // The destructor does not run for a constructor that throws.
+        remove_tree(dir_);
+        throw std::runtime_error("droplet spec failed (is $DROPLET set?): " + spec.err);
+    }
     config_ = nlohmann::json::parse(read_file_text(bundle() + "/config.json"));
     config_["root"]["path"] = rootfs;
     config_["process"]["terminal"] = false;
