@@ -139,7 +139,14 @@ void run_intermediate(InitContext& c) noexcept {
             ::close(fd);
         ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
         ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        bool joins_user = false;
+        for (const NamespaceJoin& j : c.namespaces->join)
+            joins_user = joins_user || j.flag == CLONE_NEWUSER;
         join_namespaces(*c.namespaces);
+        // Our host uid means nothing in a joined user namespace: what we create would be
+        // owned by an unmapped id (EOVERFLOW). Act as that namespace's root.
+        if (joins_user && (::setresgid(0, 0, 0) < 0 || ::setresuid(0, 0, 0) < 0))
+            raind::throw_errno("switch to root in the joined user namespace (is id 0 mapped?)");
         int flags = c.namespaces->unshare_flags;
         if (flags & CLONE_NEWUSER) {
             if (::unshare(CLONE_NEWUSER) < 0)

@@ -140,6 +140,43 @@ TEST_F(Namespaces, JoiningByPathSharesTheOthersNamespaces) {
     expect_nothing_left("first", pid);
 }
 
+TEST_F(Namespaces, JoiningAUserNamespaceByPathOwnsTheNewOnes) {
+    config()["linux"]["namespaces"].push_back({{"type", "user"}});
+    config()["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 300000}, {"size", 65536}}};
+    config()["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 300000}, {"size", 65536}}};
+    nlohmann::json mounts = nlohmann::json::array();
+    for (auto& m : config()["mounts"])
+        if (m["destination"] != "/sys" && m["destination"] != "/sys/fs/cgroup")
+            mounts.push_back(m);
+    config()["mounts"] = mounts;
+    set_args({"sleep", "1000"});
+    ASSERT_EQ(create("first").status, 0);
+    pid_t pid = state("first")["pid"].get<pid_t>();
+    std::string proc = "/proc/" + std::to_string(pid) + "/ns/";
+
+    // The second joins the first's user namespace; its new mount/pid/… namespaces belong to it.
+    config()["linux"].erase("uidMappings");
+    config()["linux"].erase("gidMappings");
+    for (auto& ns : config()["linux"]["namespaces"])
+        if (ns["type"] == "user")
+            ns["path"] = proc + "user";
+    set_args({"sh", "-c", "id -u; cat /proc/self/uid_map; readlink /proc/self/ns/user; readlink /proc/self/ns/mnt"});
+    Output o = run("second");
+    ASSERT_EQ(o.status, 0) << o.err;
+    std::istringstream in(o.out);
+    std::string uid, a, b, c, user, mnt;
+    in >> uid >> a >> b >> c >> user >> mnt;
+    EXPECT_EQ(uid, "0");
+    EXPECT_EQ(a + " " + b + " " + c, "0 300000 65536");
+    char first_user[128] = {}, first_mnt[128] = {};
+    ASSERT_GT(::readlink((proc + "user").c_str(), first_user, sizeof first_user), 0);
+    ASSERT_GT(::readlink((proc + "mnt").c_str(), first_mnt, sizeof first_mnt), 0);
+    EXPECT_EQ(user, first_user);
+    EXPECT_NE(mnt, first_mnt);
+    EXPECT_EQ(droplet({"delete", "--force", "first"}).status, 0);
+    expect_nothing_left("first", pid);
+}
+
 TEST_F(Namespaces, ANonexistentNamespacePathIsNamedAndNothingIsLeft) {
     for (auto& ns : config()["linux"]["namespaces"])
         if (ns["type"] == "network")
