@@ -171,6 +171,9 @@ struct ExecChild {
         for (NamespaceJoin& j : c.joined->namespaces)
             if (::setns(j.fd.get(), j.flag) < 0)
                 raind::throw_errno("join the container's " + j.type + " namespace");
+        // As the namespace's root, what we create (the pty) is owned by a mapped id.
+        if (c.joined->user && (::setresgid(0, 0, 0) < 0 || ::setresuid(0, 0, 0) < 0))
+            raind::throw_errno("switch to root in the container's user namespace");
         // The pid and time namespaces apply to children: the process itself is one more fork.
         long pid = ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
         if (pid < 0)

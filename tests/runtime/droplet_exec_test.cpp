@@ -96,6 +96,17 @@ TEST_F(Exec, JoinsAUserNamespaceWithItsMapping) {
     EXPECT_EQ(uid, "1000");
     EXPECT_EQ(a + " " + b + " " + c, "0 200000 65536");
     EXPECT_EQ(link, link_of("/proc/" + std::to_string(init) + "/ns/user"));
+    // With a terminal of the container's devpts, owned by the process's user.
+    ConsoleSocket socket(dir() + "/userns-console.sock");
+    Output t = droplet({"exec", "--tty", "--detach", "--user", "1000", "--console-socket", socket.path(), "c", "sh",
+                        "-c", "tty; stat -c %u /dev/pts/0"},
+                       SpawnOptions::to_file(dir() + "/t.out"));
+    ASSERT_EQ(t.status, 0) << read_file_text(dir() + "/t.out");
+    int master = socket.receive_master();
+    ASSERT_GE(master, 0);
+    std::string seen = ConsoleSocket::read_all(master);
+    ::close(master);
+    EXPECT_NE(seen.find("/dev/pts/0\r\n1000"), std::string::npos) << seen;
     // Seen from the host, the process runs as the mapped uid.
     Output detached = droplet({"exec", "--detach", "--user", "1000", "--pid-file", dir() + "/p", "c", "sleep", "100"},
                               SpawnOptions::to_file(dir() + "/d.out"));
