@@ -123,6 +123,12 @@ CreatedContainer create_container(const std::string& root, const CreateOptions& 
         raind::throw_errno("root.path " + rootfs);
     if (!S_ISDIR(st.st_mode))
         throw raind::Error("root.path " + rootfs + ": not a directory");
+    // The root filesystem is built with mounts and pivot_root: outside a mount namespace of its
+    // own that would rearrange the host's (or another container's) mounts.
+    const Namespace* mount_ns = spec.find_namespace("mount");
+    if (!mount_ns || !mount_ns->path.empty())
+        throw raind::Error("config.json: linux.namespaces: a new mount namespace (type \"mount\" without a path) "
+                           "is required to set up the root filesystem");
     validate_rootfs(spec);
     NamespacePlan namespaces = plan_namespaces(spec);
     bool terminal = spec.process.terminal;

@@ -79,6 +79,22 @@ TEST_F(BadConfig, UnknownNamespaceType) {
     expect_refused("unknown namespace type \"nope\"");
 }
 
+TEST_F(BadConfig, NoMountNamespace) {
+    nlohmann::json kept = nlohmann::json::array();
+    for (auto& ns : config()["linux"]["namespaces"])
+        if (ns["type"] != "mount")
+            kept.push_back(ns);
+    config()["linux"]["namespaces"] = kept;
+    expect_refused("a new mount namespace");
+}
+
+TEST_F(BadConfig, AJoinedMountNamespace) {
+    for (auto& ns : config()["linux"]["namespaces"])
+        if (ns["type"] == "mount")
+            ns["path"] = "/proc/self/ns/mnt";
+    expect_refused("a new mount namespace");
+}
+
 TEST_F(BadConfig, MappingsWithoutAUserNamespace) {
     config()["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 1000}, {"size", 1}}};
     expect_refused("id mappings need a user namespace");
