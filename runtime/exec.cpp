@@ -134,6 +134,9 @@ struct ExecChild {
 
 [[noreturn]] void run_exec_process(ExecChild& c) noexcept {
     try {
+        // Out of the preserved range, or it would stay open in the program and droplet would
+        // never see the end of setup.
+        c.sync->move_above(3 + static_cast<int>(c.preserve_fds));
         const Process& p = *c.process;
         if (c.console_in_container) {
             raind::UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
@@ -168,9 +171,11 @@ struct ExecChild {
         ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         // Through the host's /sys/fs/cgroup, before the mount namespace changes what it shows.
         join_cgroups_of(c.init);
-        for (NamespaceJoin& j : c.joined->namespaces)
+        for (NamespaceJoin& j : c.joined->namespaces) {
             if (::setns(j.fd.get(), j.flag) < 0)
                 raind::throw_errno("join the container's " + j.type + " namespace");
+            j.fd.reset(); // a namespace fd of the container must not reach its process
+        }
         // As the namespace's root, what we create (the pty) is owned by a mapped id.
         if (c.joined->user && (::setresgid(0, 0, 0) < 0 || ::setresuid(0, 0, 0) < 0))
             raind::throw_errno("switch to root in the container's user namespace");

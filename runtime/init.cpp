@@ -123,6 +123,16 @@ bool has_in_container_hooks(const Spec& spec) {
             if (errno != EINTR)
                 ::_exit(1);
         ::close(c.start_listen_fd);
+        // If the caller left a preserved fd number unused, accept may have taken it: the
+        // connection must stay close-on-exec, or `start` would wait on it forever.
+        int first_free = 3 + static_cast<int>(c.preserve_fds + c.listen_fds);
+        if (connection < first_free) {
+            int moved = ::fcntl(connection, F_DUPFD_CLOEXEC, first_free);
+            ::close(connection);
+            if (moved < 0)
+                ::_exit(1);
+            connection = moved;
+        }
         start_process(c, connection, start_state);
     } catch (const std::exception& e) {
         fail_to_parent(sync, e.what());

@@ -1,5 +1,6 @@
 #include "sync.hpp"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -29,6 +30,15 @@ bool SyncSocket::send_noexcept(SyncType type, std::string_view payload) noexcept
         if (errno != EINTR)
             return false;
     }
+}
+
+void SyncSocket::move_above(int min) {
+    if (fd_.get() >= min)
+        return;
+    int moved = ::fcntl(fd_.get(), F_DUPFD_CLOEXEC, min);
+    if (moved < 0)
+        raind::throw_errno("move the sync socket out of the preserved fds");
+    fd_.reset(moved);
 }
 
 void SyncSocket::send_fd(SyncType type, int fd) {

@@ -45,6 +45,9 @@ public:
     bool receive(SyncMessage& message);
 
     int fd() const { return fd_.get(); }
+    // Renumbers the socket to `min` or above (close-on-exec), out of a range of fds that is
+    // about to be passed to a container process.
+    void move_above(int min);
     void close() { fd_.reset(); }
 
 private:

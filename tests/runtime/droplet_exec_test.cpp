@@ -137,6 +137,13 @@ TEST_F(Exec, NoHostFdLeaksIn) {
     EXPECT_EQ(o.out, "0\n1\n2\n3\n");
 }
 
+TEST_F(Exec, PreservingFdsTheCallerDidNotOpenLeaksNothingOfDroplets) {
+    start_sleeper();
+    Output o = droplet({"exec", "--preserve-fds", "2", "c", "ls", "/proc/self/fd"});
+    ASSERT_EQ(o.status, 0) << o.err;
+    EXPECT_EQ(o.out, "0\n1\n2\n3\n");
+}
+
 TEST_F(Exec, ProcessJsonFile) {
     start_sleeper();
     nlohmann::json p = {{"args", {"sh", "-c", "echo $ONLY; id -u"}},

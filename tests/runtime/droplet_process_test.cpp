@@ -160,6 +160,14 @@ TEST_F(Process, PreserveFdsPassesThem) {
     EXPECT_EQ(o.out, "through fd 3\n0\n1\n2\n3\n4\n");
 }
 
+TEST_F(Process, PreservingFdsTheCallerDidNotOpenLeaksNothingOfDroplets) {
+    // fds 3 and 4 are not open in droplet: its own sockets must not end up there.
+    set_args({"ls", "/proc/self/fd"});
+    Output o = droplet({"run", "--preserve-fds", "2", "--bundle", bundle(), "c"});
+    ASSERT_EQ(o.status, 0) << o.err;
+    EXPECT_EQ(o.out, "0\n1\n2\n3\n");
+}
+
 TEST_F(Process, ListenFdsArePassedWithTheirVariables) {
     write_file_text(dir() + "/socket-stand-in", "activated\n");
     int fd = ::open((dir() + "/socket-stand-in").c_str(), O_RDONLY | O_CLOEXEC);
