@@ -59,8 +59,9 @@ bool send_reply(int socket, const std::string& line, const std::vector<int>& fds
     return ::sendmsg(socket, &msg, MSG_NOSIGNAL) == static_cast<ssize_t>(data.size());
 }
 
-std::string control_request(const std::string& state_dir, const std::string& line, std::vector<raind::UniqueFd>* fds) {
-    std::string path = state_dir + "/" + control_socket_name;
+namespace {
+
+raind::UniqueFd send_request(const std::string& path, const std::string& line) {
     sockaddr_un addr = socket_address(path);
     raind::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!fd)
@@ -70,6 +71,10 @@ std::string control_request(const std::string& state_dir, const std::string& lin
     std::string request = line + "\n";
     if (::send(fd.get(), request.data(), request.size(), MSG_NOSIGNAL) < 0)
         raind::throw_errno("send to shim " + path);
+    return fd;
+}
+
+std::string read_reply(int fd, const std::string& path, const std::string& line, std::vector<raind::UniqueFd>* fds) {
     std::string reply;
     while (reply.find('\n') == std::string::npos) {
         char buf[512];
@@ -80,7 +85,7 @@ std::string control_request(const std::string& state_dir, const std::string& lin
         msg.msg_iovlen = 1;
         msg.msg_control = control;
         msg.msg_controllen = sizeof control;
-        ssize_t n = ::recvmsg(fd.get(), &msg, MSG_CMSG_CLOEXEC);
+        ssize_t n = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
@@ -108,6 +113,25 @@ std::string control_request(const std::string& state_dir, const std::string& lin
     return reply;
 }
 
+int parse_exit_reply(const std::string& reply) {
+    if (reply.rfind("exit ", 0) != 0)
+        throw raind::Error("unexpected reply from shim to wait: " + reply);
+    return std::stoi(reply.substr(5));
+}
+
+} // namespace
+
+std::string control_request(const std::string& state_dir, const std::string& line, std::vector<raind::UniqueFd>* fds) {
+    std::string path = state_dir + "/" + control_socket_name;
+    raind::UniqueFd fd = send_request(path, line);
+    return read_reply(fd.get(), path, line, fds);
+}
+
+WaitRequest::WaitRequest(const std::string& state_dir)
+    : path_(state_dir + "/" + control_socket_name), fd_(send_request(path_, "wait")) {}
+
+int WaitRequest::result() { return parse_exit_reply(read_reply(fd_.get(), path_, "wait", nullptr)); }
+
 Attached attach(const std::string& state_dir) {
     std::vector<raind::UniqueFd> fds;
     std::string reply = control_request(state_dir, "attach", &fds);
@@ -127,12 +151,7 @@ void stop(const std::string& state_dir, int signal, int timeout_seconds) {
     control_request(state_dir, "stop " + std::to_string(signal) + " " + std::to_string(timeout_seconds));
 }
 
-int wait(const std::string& state_dir) {
-    std::string reply = control_request(state_dir, "wait");
-    if (reply.rfind("exit ", 0) != 0)
-        throw raind::Error("unexpected reply from shim to wait: " + reply);
-    return std::stoi(reply.substr(5));
-}
+int wait(const std::string& state_dir) { return parse_exit_reply(control_request(state_dir, "wait")); }
 
 void unframe(std::string& buffer, std::string& out, std::string& err) {
     while (buffer.size() >= 8) {

@@ -41,6 +41,19 @@ void start(const std::string& state_dir);
 void stop(const std::string& state_dir, int signal, int timeout_seconds);
 int wait(const std::string& state_dir);
 
+// A `wait` sent now and answered later: created before `start`, it cannot miss the exit of
+// a short-lived --rm container (whose shim leaves no exit file behind).
+class WaitRequest {
+public:
+    explicit WaitRequest(const std::string& state_dir);
+    int fd() const { return fd_.get(); } // readable once the answer is there
+    int result();                        // blocks; the container's status
+
+private:
+    std::string path_;
+    raind::UniqueFd fd_;
+};
+
 // Splits a framed (non-tty) output stream; returns the payloads of complete frames appended
 // to out/err and leaves an incomplete frame in `buffer`.
 void unframe(std::string& buffer, std::string& out, std::string& err);

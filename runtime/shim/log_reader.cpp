@@ -31,26 +31,31 @@ public:
             auto rec = parse_log_record(std::string_view(buffer_).substr(start, nl - start));
             if (!rec)
                 continue;
-            std::string& pending = rec->stream == "stderr" ? pending_err_ : pending_out_;
-            pending.append(rec->text);
+            Pending& pending = rec->stream == "stderr" ? pending_err_ : pending_out_;
+            pending.text.append(rec->text);
+            pending.time_ns = rec->time_ns;
             if (rec->partial)
                 continue;
-            emit(LogEntry{rec->time_ns, std::string(rec->stream), std::move(pending), true});
-            pending.clear();
+            emit(LogEntry{rec->time_ns, std::string(rec->stream), std::exchange(pending.text, {}), true});
         }
         buffer_.erase(0, start);
     }
     // Partial lines without their F yet, as incomplete entries.
     template <typename Emit>
-    void flush_partial(Emit&& emit, long long time_ns) {
-        if (!pending_out_.empty())
-            emit(LogEntry{time_ns, "stdout", std::exchange(pending_out_, {}), false});
-        if (!pending_err_.empty())
-            emit(LogEntry{time_ns, "stderr", std::exchange(pending_err_, {}), false});
+    void flush_partial(Emit&& emit) {
+        if (!pending_out_.text.empty())
+            emit(LogEntry{pending_out_.time_ns, "stdout", std::exchange(pending_out_.text, {}), false});
+        if (!pending_err_.text.empty())
+            emit(LogEntry{pending_err_.time_ns, "stderr", std::exchange(pending_err_.text, {}), false});
     }
 
 private:
-    std::string buffer_, pending_out_, pending_err_;
+    struct Pending {
+        std::string text;
+        long long time_ns = 0;
+    };
+    std::string buffer_;
+    Pending pending_out_, pending_err_;
 };
 
 std::string read_from(int fd) {
@@ -150,7 +155,7 @@ void follow_log(const std::string& path, const LogQuery& query, const std::funct
     };
     assembler.feed(read_from(file.get()), keep);
     if (!follow)
-        assembler.flush_partial(keep, 0);
+        assembler.flush_partial(keep);
     for (const LogEntry& e : backlog)
         if (!on_entry(e))
             return;

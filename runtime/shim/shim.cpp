@@ -405,10 +405,6 @@ void Shim::finish() {
     status_ = "exited";
     restart_at_ = 0;
     done_ = true;
-    std::string reply = "exit " + std::to_string(last_status_.value_or(-1));
-    for (raind::UniqueFd& w : waiters_)
-        send_reply(w.get(), reply);
-    waiters_.clear();
     clients_.clear();
     if (opt_.remove) {
         for (const char* name : {"shim.json", "exit", control_socket_name, "container.pid", "stop"})
@@ -419,6 +415,11 @@ void Shim::finish() {
         ::unlink(path("container.pid").c_str());
         write_state();
     }
+    // Last, so a waiter that got its answer finds the files as they stay.
+    std::string reply = "exit " + std::to_string(last_status_.value_or(-1));
+    for (raind::UniqueFd& w : waiters_)
+        send_reply(w.get(), reply);
+    waiters_.clear();
 }
 
 void Shim::reap_children() {
