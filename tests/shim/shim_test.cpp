@@ -10,6 +10,8 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <map>
+#include <sstream>
 #include <thread>
 
 #include "control.hpp"
@@ -283,6 +285,53 @@ TEST(ShimCli, BadInputNamesWhatWasWrong) {
                "/bin/true"});
     EXPECT_NE(o.status, 0);
     EXPECT_NE(o.err.find("nonexistent-bundle"), std::string::npos) << o.err;
+}
+
+} // namespace
+
+namespace {
+
+// A real journald in a private mount namespace (tmpfs on its /run and /var directories, so
+// the host's journal is never touched), the shim sending to it, journalctl reading back.
+TEST(ShimJournal, LinesReachJournaldWithContainerFields) {
+    if (::access("/lib/systemd/systemd-journald", X_OK) != 0)
+        GTEST_SKIP() << "systemd-journald is not installed";
+    DropletTest t;
+    t.set_args({"sh", "-c", "echo to the journal; echo trouble >&2"});
+    t.write_config();
+    std::string state_dir = t.dir() + "/shim";
+    ::mkdir(state_dir.c_str(), 0700);
+    std::string script = R"(
+set -e
+mount --make-rprivate /
+for d in /run/systemd /run/log /var/log/journal; do mkdir -p $d; mount -t tmpfs tmpfs $d; done
+mkdir -p /run/systemd/journal
+/lib/systemd/systemd-journald & journald=$!
+trap 'kill $journald' EXIT
+for i in $(seq 100); do [ -S /run/systemd/journal/socket ] && break; sleep 0.05; done
+"$SHIM" --id jc --name web --bundle "$DIR/bundle" --state-dir "$DIR/shim" --runtime "$DROPLET" \
+  --runtime-arg=--root --runtime-arg="$DIR/state" --start
+for i in $(seq 100); do [ -e "$DIR/shim/exit" ] && break; sleep 0.05; done
+journalctl -D /run/log/journal --no-pager -o json CONTAINER_ID=jc
+)";
+    SpawnOptions env;
+    env.env = {"SHIM=" + shim_path(), "DIR=" + t.dir(), "DROPLET=" + droplet_path()};
+    Output o = spawn({"timeout", "30", "unshare", "-m", "sh", "-c", script}, env);
+    ASSERT_EQ(o.status, 0) << o.err;
+    std::vector<nlohmann::json> entries;
+    std::istringstream lines(o.out);
+    for (std::string line; std::getline(lines, line);)
+        entries.push_back(nlohmann::json::parse(line));
+    ASSERT_EQ(entries.size(), 2u) << o.out;
+    std::map<std::string, nlohmann::json> by_message;
+    for (const auto& e : entries)
+        by_message[e.value("MESSAGE", "")] = e;
+    ASSERT_TRUE(by_message.count("to the journal")) << o.out;
+    ASSERT_TRUE(by_message.count("trouble")) << o.out;
+    EXPECT_EQ(by_message["to the journal"]["CONTAINER_NAME"], "web");
+    EXPECT_EQ(by_message["to the journal"]["SYSLOG_IDENTIFIER"], "web");
+    EXPECT_EQ(by_message["to the journal"]["PRIORITY"], "6");
+    EXPECT_EQ(by_message["trouble"]["PRIORITY"], "3");
 }
 
 } // namespace
