@@ -565,7 +565,9 @@ int launch(const ShimOptions& options) {
         ::setsid();
         if (::fork() != 0)
             ::_exit(0);
-        ::close(ready[0]);
+        // Whatever else the caller left open (its sockets, pipes) is not ours to keep alive.
+        ::close_range(3, static_cast<unsigned>(ready[1]) - 1, 0);
+        ::close_range(static_cast<unsigned>(ready[1]) + 1, ~0U, 0);
         int null = ::open("/dev/null", O_RDWR);
         for (int fd = 0; fd < 3; ++fd)
             ::dup2(null, fd);

@@ -168,6 +168,27 @@ TEST_P(ShimTest, ContainerKeepsRunningAfterTheCallerExitsAndStopEndsIt) {
     t.expect_nothing_left("c");
 }
 
+TEST_P(ShimTest, HoldsNoFileOfItsCaller) {
+    t.set_args({"sleep", "300"});
+    int inherited[2];
+    ASSERT_EQ(::pipe(inherited), 0); // not close-on-exec: the shim's launcher gets it
+    SpawnOptions keep;
+    keep.keep_fds = {inherited[0], inherited[1]};
+    t.write_config();
+    Output o = spawn({shim_path(), "--id", "c", "--bundle", t.bundle(), "--state-dir", state_dir(), "--runtime",
+                      runtime_path(GetParam()), "--runtime-arg=--root", "--runtime-arg=" + t.state_root(), "--start",
+                      "--journald", "no"},
+                     keep);
+    ::close(inherited[1]);
+    ASSERT_EQ(o.status, 0) << o.err;
+    // The read end sees EOF only when no process (shim, runtime, container) kept the write end.
+    pollfd p{inherited[0], POLLIN, 0};
+    ASSERT_EQ(::poll(&p, 1, 2000), 1);
+    char c;
+    EXPECT_EQ(::read(inherited[0], &c, 1), 0);
+    ::close(inherited[0]);
+}
+
 TEST_P(ShimTest, AttachGetsARealTerminal) {
     t.config()["process"]["terminal"] = true;
     t.set_args({"sh"});
