@@ -65,15 +65,18 @@ protected:
         } catch (const std::exception&) {
         }
         if (GetParam() != "droplet")
-            spawn({runtime_path(GetParam()), "--root", t.state_root(), "delete", "--force", "c"});
+            spawn({runtime_path(GetParam()), "--root", t.state_root(), "delete", "--force", id()});
     }
 
     std::string state_dir() const { return t.dir() + "/shim"; }
+    // Unique per test: runc names host cgroups after the id, and a previous container's may
+    // still be going away.
+    std::string id() const { return "shim-" + t.dir().substr(t.dir().size() - 6); }
     std::string log_path() const { return t.dir() + "/ctr.log"; }
 
     Output launch(std::vector<std::string> extra) {
         t.write_config();
-        std::vector<std::string> argv{shim_path(), "--id", "c", "--bundle", t.bundle(), "--state-dir", state_dir(),
+        std::vector<std::string> argv{shim_path(), "--id", id(), "--bundle", t.bundle(), "--state-dir", state_dir(),
                                       "--runtime", runtime_path(GetParam()), "--runtime-arg=--root",
                                       "--runtime-arg=" + t.state_root(), "--log-path", log_path(), "--journald", "no"};
         argv.insert(argv.end(), extra.begin(), extra.end());
@@ -130,7 +133,7 @@ TEST_P(ShimTest, OutputReachesTheLogInOrderWithStreamTagsAndNoOneElse) {
     EXPECT_EQ(shim_state()["status"], "exited");
     // The runtime's container is deleted once it exited; the shim is gone.
     EXPECT_TRUE(wait_until([&] { return !process_exists(shim_state().value("shim_pid", 0)); }));
-    t.expect_nothing_left("c");
+    t.expect_nothing_left(id());
 }
 
 TEST_P(ShimTest, RecordsTheSignalThatKilledTheContainer) {
@@ -165,7 +168,7 @@ TEST_P(ShimTest, ContainerKeepsRunningAfterTheCallerExitsAndStopEndsIt) {
     EXPECT_EQ(wait_exit(), 137);
     EXPECT_GE(std::chrono::steady_clock::now() - begin, std::chrono::milliseconds(900));
     EXPECT_TRUE(wait_until([&] { return !process_exists(shim_pid) && !process_exists(container); }));
-    t.expect_nothing_left("c");
+    t.expect_nothing_left(id());
 }
 
 TEST_P(ShimTest, HoldsNoFileOfItsCaller) {
@@ -175,7 +178,7 @@ TEST_P(ShimTest, HoldsNoFileOfItsCaller) {
     SpawnOptions keep;
     keep.keep_fds = {inherited[0], inherited[1]};
     t.write_config();
-    Output o = spawn({shim_path(), "--id", "c", "--bundle", t.bundle(), "--state-dir", state_dir(), "--runtime",
+    Output o = spawn({shim_path(), "--id", id(), "--bundle", t.bundle(), "--state-dir", state_dir(), "--runtime",
                       runtime_path(GetParam()), "--runtime-arg=--root", "--runtime-arg=" + t.state_root(), "--start",
                       "--journald", "no"},
                      keep);
@@ -245,7 +248,7 @@ TEST_P(ShimTest, OnFailureTwoRestartsExactlyTwice) {
     EXPECT_EQ(wait_exit(), 1);
     EXPECT_EQ(log_lines("stdout"), (std::vector<std::string>{"run", "run", "run"}));
     EXPECT_EQ(exit_record()["restarts"], 2);
-    t.expect_nothing_left("c");
+    t.expect_nothing_left(id());
 }
 
 TEST_P(ShimTest, NoPolicyDoesNotRestart) {
@@ -265,7 +268,7 @@ TEST_P(ShimTest, AlwaysRestartsUntilStopped) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1000));
     EXPECT_EQ(log_lines("stdout").size(), runs) << "restarted after stop";
     EXPECT_TRUE(shim_state()["stop_requested"]);
-    t.expect_nothing_left("c");
+    t.expect_nothing_left(id());
 }
 
 TEST_P(ShimTest, RemoveLeavesNothingBehind) {
@@ -280,7 +283,7 @@ TEST_P(ShimTest, RemoveLeavesNothingBehind) {
     struct stat st{};
     EXPECT_NE(::stat(state_dir().c_str(), &st), 0) << "the shim's state dir is left";
     EXPECT_EQ(log_lines("stdout"), (std::vector<std::string>{"hi"}));
-    t.expect_nothing_left("c", container);
+    t.expect_nothing_left(id(), container);
 }
 
 TEST_P(ShimTest, CreateFailureReportsTheRuntimeErrorAndLeavesNothing) {
@@ -291,7 +294,7 @@ TEST_P(ShimTest, CreateFailureReportsTheRuntimeErrorAndLeavesNothing) {
     EXPECT_NE(o.err.find("no-such-rootfs"), std::string::npos) << o.err;
     struct stat st{};
     EXPECT_NE(::stat((state_dir() + "/shim.json").c_str(), &st), 0);
-    t.expect_nothing_left("c");
+    t.expect_nothing_left(id());
 }
 
 INSTANTIATE_TEST_SUITE_P(Runtimes, ShimTest, ::testing::Values("droplet", "runc"),
