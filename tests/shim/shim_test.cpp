@@ -271,6 +271,25 @@ TEST_P(ShimTest, AlwaysRestartsUntilStopped) {
     t.expect_nothing_left(id());
 }
 
+TEST_P(ShimTest, StopMarkerFileStopsRestarts) {
+    // What condenser writes before `systemctl stop raind-<id>.scope`, where no command reaches the shim.
+    t.set_args({"sh", "-c", "echo run; sleep 0.3; exit 1"});
+    ASSERT_EQ(launch({"--start", "--restart", "always"}).status, 0);
+    write_file_text(state_dir() + "/stop", "");
+    EXPECT_EQ(wait_exit(), 1);
+    EXPECT_EQ(log_lines("stdout"), (std::vector<std::string>{"run"}));
+}
+
+TEST_P(ShimTest, SigtermToTheShimStopsTheContainer) {
+    t.set_args({"sh", "-c", "trap 'echo bye; exit 0' TERM; while :; do sleep 0.1; done"});
+    ASSERT_EQ(launch({"--start", "--restart", "always"}).status, 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    ASSERT_EQ(::kill(shim_state().value("shim_pid", 0), SIGTERM), 0);
+    EXPECT_EQ(wait_exit(), 0);
+    EXPECT_EQ(log_lines("stdout"), (std::vector<std::string>{"bye"}));
+    t.expect_nothing_left(id());
+}
+
 TEST_P(ShimTest, RemoveLeavesNothingBehind) {
     t.set_args({"sh", "-c", "echo hi; exit 7"});
     ASSERT_EQ(launch({"--rm"}).status, 0);
