@@ -145,6 +145,30 @@ Attached attach(const std::string& state_dir) {
     return a;
 }
 
+ExecSession exec(const std::string& state_dir, const std::string& process_file, bool tty) {
+    std::string path = state_dir + "/" + control_socket_name;
+    std::string line = std::string("exec ") + (tty ? "tty " : "pipes ") + process_file;
+    ExecSession e;
+    e.control = send_request(path, line);
+    std::vector<raind::UniqueFd> fds;
+    std::string reply = read_reply(e.control.get(), path, line, &fds);
+    std::string expected = tty ? "ok tty " : "ok pipes ";
+    if (reply.rfind(expected, 0) != 0 || fds.size() != (tty ? 1u : 3u))
+        throw raind::Error("unexpected reply from shim to exec: " + reply);
+    e.pid = static_cast<pid_t>(std::stoi(reply.substr(expected.size())));
+    e.tty = tty;
+    if (tty) {
+        e.master = std::move(fds[0]);
+    } else {
+        e.stdin_fd = std::move(fds[0]);
+        e.stdout_fd = std::move(fds[1]);
+        e.stderr_fd = std::move(fds[2]);
+    }
+    return e;
+}
+
+int ExecSession::wait() { return parse_exit_reply(read_reply(control.get(), "exec", "exec", nullptr)); }
+
 void start(const std::string& state_dir) { control_request(state_dir, "start"); }
 
 void stop(const std::string& state_dir, int signal, int timeout_seconds) {

@@ -5,6 +5,9 @@
 //   stop <signal> <secs>   -> "ok"   (no restart any more; signal now, SIGKILL after <secs>)
 //   attach                 -> "ok tty" + [stream, pty master] | "ok pipes" + [stream] | "error <text>"
 //   wait                   -> "exit <status>" once the shim is done (status: code, or 128+signal)
+//   exec tty|pipes <process.json>
+//                          -> "ok tty <pid>" + [pty master] | "ok pipes <pid>" + [stdin, stdout, stderr],
+//                             then, on the same connection, "exit <status>" when the process ends
 //
 // The stream is a unix socket: what the client writes goes to the container's stdin (the
 // pty, or its stdin pipe with --stdin; shutdown(SHUT_WR) closes that pipe with
@@ -13,6 +16,8 @@
 // big-endian 32-bit length) and the data, Docker's attach format. The pty master is for
 // TIOCSWINSZ (resize) and termios; its output belongs to the shim, so clients do not read it.
 #pragma once
+
+#include <sys/types.h>
 
 #include <string>
 #include <vector>
@@ -53,6 +58,18 @@ private:
     std::string path_;
     raind::UniqueFd fd_;
 };
+
+// A process run in the container through the shim (`runtime exec --detach`): the client owns
+// its terminal or pipes completely; the shim reaps it and reports its status.
+struct ExecSession {
+    pid_t pid = 0;
+    bool tty = false;
+    raind::UniqueFd master;                  // tty
+    raind::UniqueFd stdin_fd, stdout_fd, stderr_fd; // pipes
+    raind::UniqueFd control;                 // readable once the status is there
+    int wait();                              // blocks; the process's status
+};
+ExecSession exec(const std::string& state_dir, const std::string& process_file, bool tty);
 
 // Splits a framed (non-tty) output stream; returns the payloads of complete frames appended
 // to out/err and leaves an incomplete frame in `buffer`.

@@ -73,6 +73,7 @@ private:
     bool flush_client_input(Client& client);
     void on_control_request(Request& request);
     void handle_command(int fd, const std::string& line);
+    void exec_process(int fd, bool tty, const std::string& process_file);
     void reap_children();
 
     ShimOptions opt_;
@@ -93,6 +94,14 @@ private:
     std::vector<std::unique_ptr<Client>> clients_;
     std::vector<std::unique_ptr<Request>> requests_;
     std::vector<raind::UniqueFd> waiters_;
+    // Exec'd processes (our children too, as we are their subreaper) and the connection that
+    // gets their status.
+    struct ExecProcess {
+        pid_t pid;
+        raind::UniqueFd reply;
+    };
+    std::vector<ExecProcess> execs_;
+    int exec_count_ = 0;
 
     std::string path(const char* name) const { return opt_.state_dir + "/" + name; }
 };
@@ -331,12 +340,87 @@ void Shim::handle_command(int fd, const std::string& line) {
         }
         request_stop(signal, timeout);
         send_reply(fd, "ok");
+    } else if (line.rfind("exec tty ", 0) == 0 || line.rfind("exec pipes ", 0) == 0) {
+        bool tty = line.rfind("exec tty ", 0) == 0;
+        if (status_ != "running") {
+            send_reply(fd, "error container " + opt_.id + " is " + status_ + ", not running");
+            return;
+        }
+        exec_process(fd, tty, line.substr(tty ? 9 : 11));
     } else if (line == "wait") {
         waiters_.emplace_back(::dup(fd)); // answered when the shim is done
         ::fcntl(waiters_.back().get(), F_SETFD, FD_CLOEXEC);
     } else {
-        send_reply(fd, "error unknown command '" + line + "': expected start, stop, attach or wait");
+        send_reply(fd, "error unknown command '" + line + "': expected start, stop, attach, exec or wait");
     }
+}
+
+void Shim::exec_process(int fd, bool tty, const std::string& process_file) {
+    std::string n = std::to_string(++exec_count_);
+    std::string pid_file = path(("exec-" + n + ".pid").c_str());
+    std::vector<std::string> args{"exec", "--detach", "--pid-file", pid_file, "--process", process_file};
+    raind::UniqueFd console_listen, in_read, in_write, out_read, out_write, err_read, err_write;
+    std::string sock = path(("exec-" + n + ".sock").c_str());
+    if (tty) {
+        console_listen = listen_control(sock);
+        args.insert(args.end(), {"--tty", "--console-socket", sock});
+    } else {
+        int in[2], out[2], err[2];
+        if (::pipe2(in, O_CLOEXEC) < 0 || ::pipe2(out, O_CLOEXEC) < 0 || ::pipe2(err, O_CLOEXEC) < 0) {
+            send_reply(fd, std::string("error pipe: ") + std::strerror(errno));
+            return;
+        }
+        in_read.reset(in[0]);
+        in_write.reset(in[1]);
+        out_read.reset(out[0]);
+        out_write.reset(out[1]);
+        err_read.reset(err[0]);
+        err_write.reset(err[1]);
+    }
+    args.push_back(opt_.id);
+    RuntimeResult r = run_runtime(opt_.runtime, args, in_read.get(), out_write.get(), err_write.get());
+    in_read.reset();
+    out_write.reset();
+    err_write.reset();
+    ::unlink(sock.c_str());
+    std::string pid_text = read_text_file(pid_file);
+    ::unlink(pid_file.c_str());
+    if (r.status != 0) {
+        std::string error = r.error;
+        if (err_read) {
+            ::fcntl(err_read.get(), F_SETFL, O_NONBLOCK);
+            char buf[4096];
+            for (ssize_t k; (k = ::read(err_read.get(), buf, sizeof buf)) > 0;)
+                error.append(buf, static_cast<size_t>(k));
+        }
+        while (!error.empty() && error.back() == '\n')
+            error.pop_back();
+        send_reply(fd, "error exec failed (" + opt_.runtime.path + " exited with " + std::to_string(r.status) +
+                           "): " + error);
+        return;
+    }
+    pid_t pid = static_cast<pid_t>(std::atoi(pid_text.c_str()));
+    std::vector<int> fds;
+    raind::UniqueFd master;
+    if (tty) {
+        pollfd p{console_listen.get(), POLLIN, 0};
+        raind::UniqueFd conn;
+        if (::poll(&p, 1, 5000) > 0)
+            conn.reset(::accept4(console_listen.get(), nullptr, nullptr, SOCK_CLOEXEC));
+        if (conn)
+            master = receive_one_fd(conn.get());
+        if (!master) {
+            send_reply(fd, "error the runtime did not send the exec's pty master");
+            return;
+        }
+        fds.push_back(master.get());
+    } else {
+        fds = {in_write.get(), out_read.get(), err_read.get()};
+    }
+    // The exec's output is the client's alone (not logged): with a pty it owns the master.
+    if (!send_reply(fd, std::string(tty ? "ok tty " : "ok pipes ") + std::to_string(pid), fds) || pid <= 0)
+        return;
+    execs_.push_back(ExecProcess{pid, raind::UniqueFd(::fcntl(fd, F_DUPFD_CLOEXEC, 3))});
 }
 
 void Shim::on_control_request(Request& request) {
@@ -424,9 +508,18 @@ void Shim::finish() {
 
 void Shim::reap_children() {
     int wait_status;
-    for (pid_t pid; (pid = ::waitpid(-1, &wait_status, WNOHANG)) > 0;)
+    for (pid_t pid; (pid = ::waitpid(-1, &wait_status, WNOHANG)) > 0;) {
         if (pid == container_pid_)
             on_container_exit(wait_status);
+        for (auto it = execs_.begin(); it != execs_.end(); ++it) {
+            if (it->pid != pid)
+                continue;
+            int status = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 128 + WTERMSIG(wait_status);
+            send_reply(it->reply.get(), "exit " + std::to_string(status));
+            execs_.erase(it);
+            break;
+        }
+    }
 }
 
 int Shim::run() {

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "control.hpp"
+#include "error.hpp"
 #include "droplet_harness.hpp"
 #include "log_reader.hpp"
 
@@ -224,6 +225,47 @@ TEST_P(ShimTest, AttachGetsARealTerminal) {
     for (const std::string& line : log_lines("stdout"))
         logged += line + "\n";
     EXPECT_NE(logged.find("after42"), std::string::npos) << logged;
+}
+
+TEST_P(ShimTest, ExecGivesTheClientItsTerminalOrPipesAndStatus) {
+    t.set_args({"sleep", "300"});
+    ASSERT_EQ(launch({"--start"}).status, 0);
+    auto process_file = [&](bool terminal, const std::vector<std::string>& args) {
+        nlohmann::json process = t.config()["process"];
+        process["terminal"] = terminal;
+        process["args"] = args;
+        std::string path = t.dir() + (terminal ? "/exec-tty.json" : "/exec-pipes.json");
+        write_file_text(path, process.dump());
+        return path;
+    };
+
+    shim::ExecSession tty =
+        shim::exec(state_dir(), process_file(true, {"sh", "-c", "tty; read x; echo got $x; exit 4"}), true);
+    EXPECT_TRUE(::isatty(tty.master.get()));
+    EXPECT_GT(tty.pid, 0);
+    ASSERT_EQ(::write(tty.master.get(), "hello\n", 6), 6);
+    std::string seen = read_until(tty.master.get(), "got hello");
+    EXPECT_NE(seen.find("/dev/pts/"), std::string::npos) << seen;
+    EXPECT_NE(seen.find("got hello"), std::string::npos) << seen;
+    EXPECT_EQ(tty.wait(), 4);
+
+    shim::ExecSession pipes =
+        shim::exec(state_dir(), process_file(false, {"sh", "-c", "cat; echo oops >&2; exit 2"}), false);
+    ASSERT_EQ(::write(pipes.stdin_fd.get(), "abc\n", 4), 4);
+    pipes.stdin_fd.reset();
+    EXPECT_EQ(read_until(pipes.stdout_fd.get(), "never"), "abc\n");
+    EXPECT_EQ(read_until(pipes.stderr_fd.get(), "never"), "oops\n");
+    EXPECT_EQ(pipes.wait(), 2);
+    // The exec's output is its client's, not the container's log.
+    EXPECT_TRUE(log_lines("stdout").empty());
+    EXPECT_EQ(shim_state()["status"], "running");
+
+    try {
+        shim::exec(state_dir(), t.dir() + "/missing.json", false);
+        ADD_FAILURE() << "exec of a missing process.json succeeded";
+    } catch (const raind::Error& e) {
+        EXPECT_NE(std::string(e.what()).find("exec failed"), std::string::npos) << e.what();
+    }
 }
 
 TEST_P(ShimTest, StdinPipesWorkWithoutATerminal) {
