@@ -137,6 +137,17 @@ TEST_P(ShimTest, OutputReachesTheLogInOrderWithStreamTagsAndNoOneElse) {
     t.expect_nothing_left(id());
 }
 
+TEST_P(ShimTest, ManyLinesArriveWholeAndInOrder) {
+    // Reads split lines anywhere; the reader joins the fragments again.
+    t.set_args({"seq", "1", "50000"});
+    ASSERT_EQ(launch({"--start"}).status, 0);
+    EXPECT_EQ(wait_exit(), 0);
+    std::vector<std::string> lines = log_lines("stdout");
+    ASSERT_EQ(lines.size(), 50000u);
+    for (size_t i = 0; i < lines.size(); ++i)
+        ASSERT_EQ(lines[i], std::to_string(i + 1));
+}
+
 TEST_P(ShimTest, RecordsTheSignalThatKilledTheContainer) {
     // A container's init cannot be killed from inside; the kernel (OOM) or the host does it.
     t.set_args({"sleep", "300"});
