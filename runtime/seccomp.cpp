@@ -289,8 +289,13 @@ RulesResult add_rules(scmp_filter_ctx ctx, uint32_t default_action, const json& 
                 if (rc < 0)
                     fail(at, "add the rule for \"" + name + "\": " + std::strerror(-rc));
             }
-            if (action == SCMP_ACT_NOTIFY)
+            if (action == SCMP_ACT_NOTIFY) {
+                // The runtime sends the listener fd with these after the filter is loaded.
+                if (name == "sendmsg" || name == "sendto")
+                    fail(at, "SCMP_ACT_NOTIFY on \"" + name +
+                                 "\" would block droplet sending the listener fd to the seccomp agent");
                 result.notify = true;
+            }
         }
     }
     return result;
@@ -406,6 +411,9 @@ CompiledSeccomp compile_seccomp(const std::string& seccomp_json) {
     if (!spec.is_object())
         fail(where, "must be an object");
     uint32_t default_action = parse_action(spec, "defaultAction", "defaultErrnoRet", where);
+    // Every syscall would wait for an agent that cannot have the listener fd yet.
+    if (default_action == SCMP_ACT_NOTIFY)
+        fail(where + ".defaultAction", "SCMP_ACT_NOTIFY cannot be the default action");
     FilterContext ctx(default_action);
     if (!ctx.get())
         fail(where + ".defaultAction", "libseccomp refuses " + spec["defaultAction"].get<std::string>() +
@@ -417,7 +425,7 @@ CompiledSeccomp compile_seccomp(const std::string& seccomp_json) {
     RulesResult rules;
     if (const json* syscalls = member(spec, "syscalls"))
         rules = add_rules(ctx.get(), default_action, *syscalls);
-    compiled.notify = rules.notify || default_action == SCMP_ACT_NOTIFY;
+    compiled.notify = rules.notify;
     compiled.skipped_syscalls = std::move(rules.skipped);
     if (const json* flags = member(spec, "flags"))
         compiled.flags = parse_flags(*flags, compiled.notify);

@@ -179,6 +179,12 @@ TEST(SeccompCompile, NotifyNeedsAListener) {
     metadata_only["listenerMetadata"] = "x";
     EXPECT_EQ(compile_error(metadata_only), "linux.seccomp.listenerMetadata: is only allowed with listenerPath");
     profile["listenerPath"] = "/run/agent.sock";
+    json default_notify = {{"defaultAction", "SCMP_ACT_NOTIFY"}, {"listenerPath", "/run/agent.sock"}};
+    EXPECT_EQ(compile_error(default_notify), "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action");
+    json notify_sendmsg = profile;
+    notify_sendmsg["syscalls"][0]["names"] = {"mkdir", "sendmsg"};
+    EXPECT_EQ(compile_error(notify_sendmsg), "linux.seccomp.syscalls[0]: SCMP_ACT_NOTIFY on \"sendmsg\" would block "
+                                             "droplet sending the listener fd to the seccomp agent");
     CompiledSeccomp c = compile_seccomp(profile.dump());
     EXPECT_TRUE(c.notify);
     EXPECT_EQ(c.listener_path, "/run/agent.sock");

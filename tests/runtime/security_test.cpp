@@ -19,6 +19,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <future>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -309,6 +310,53 @@ TEST_F(SecurityTest, NotifyAgentGetsTheListenerFdAndAnswers) {
     EXPECT_EQ(state["state"]["pid"], pid);
     EXPECT_EQ(state["state"]["bundle"], b.dir());
     EXPECT_EQ(state["state"]["annotations"]["org.example.test"], "notify");
+}
+
+TEST_F(SecurityTest, ExecSendsItsOwnListenerFd) {
+    Bundle b;
+    std::string socket_path = b.dir() + "/agent.sock";
+    int listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strcpy(addr.sun_path, socket_path.c_str());
+    ASSERT_EQ(bind(listen_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ASSERT_EQ(listen(listen_fd, 2), 0);
+    // One agent per connection: the container's init, then the exec'd process.
+    std::future<AgentReport> first = std::async(std::launch::async, run_agent, listen_fd);
+    std::future<AgentReport> second = std::async(std::launch::async, run_agent, listen_fd);
+
+    json profile = allow_except({{{"names", {"mkdir", "mkdirat"}}, {"action", "SCMP_ACT_NOTIFY"}}});
+    profile["listenerPath"] = socket_path;
+    b.seccomp(profile);
+    b.args({"sleep", "60"});
+    b.write();
+    std::string init_pid_file = b.dir() + "/init.pid", exec_pid_file = b.dir() + "/exec.pid";
+    Outcome run = b.droplet({"run", "--detach", "--pid-file", init_pid_file, "--bundle", b.dir(), "notify-exec"});
+    ASSERT_EQ(run.status, 0) << run.err;
+    Outcome exec = b.droplet({"exec", "--pid-file", exec_pid_file, "notify-exec", "sh", "-c",
+                              "mkdir /tmp/e; echo mkdir=$?"});
+    Outcome deleted = b.droplet({"delete", "--force", "notify-exec"});
+    EXPECT_EQ(deleted.status, 0) << deleted.err;
+    while (waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+    std::vector<AgentReport> reports = {first.get(), second.get()};
+    close(listen_fd);
+
+    EXPECT_EQ(exec.out, "mkdir=1\n");
+    EXPECT_THAT(exec.err, HasSubstr("mkdir: can't create directory '/tmp/e': Operation not supported"));
+    int init_pid = std::stoi(read_text(init_pid_file)), exec_pid = std::stoi(read_text(exec_pid_file));
+    std::map<int, json> by_pid;
+    for (const AgentReport& r : reports) {
+        ASSERT_EQ(r.error, "");
+        json state = json::parse(r.state);
+        by_pid[state["pid"].get<int>()] = state;
+    }
+    ASSERT_EQ(by_pid.count(init_pid), 1u);
+    ASSERT_EQ(by_pid.count(exec_pid), 1u);
+    EXPECT_EQ(by_pid[init_pid]["state"]["status"], "creating");
+    EXPECT_EQ(by_pid[exec_pid]["state"]["status"], "running");
+    EXPECT_EQ(by_pid[exec_pid]["state"]["id"], "notify-exec");
+    EXPECT_EQ(by_pid[exec_pid]["fds"], json({"seccompFd"}));
 }
 
 TEST_F(SecurityTest, BadProfilesFailCreateAndLeaveNothing) {
