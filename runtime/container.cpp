@@ -144,7 +144,7 @@ CreatedContainer create_container(const std::string& root, const CreateOptions& 
     state.owner = ::getuid();
     state.annotations = spec.annotations;
     // Before anything exists: a bad profile leaves nothing behind.
-    SeccompSetup seccomp = prepare_seccomp(spec, state, Status::creating);
+    SeccompSetup seccomp = prepare_seccomp(spec, state, Status::creating, seccomp_cache_dir(root));
     bool terminal = spec.process.terminal;
     raind::UniqueFd console_socket;
     if (terminal) {

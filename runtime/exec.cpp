@@ -212,7 +212,7 @@ int exec_in_container(const std::string& root, const ExecOptions& o) {
     if (!init_pidfd)
         throw raind::Error("cannot exec in container \"" + o.id + "\": its init is gone");
     Joined joined = open_container_namespaces(state.pid);
-    SeccompSetup seccomp = prepare_seccomp(spec, state, status);
+    SeccompSetup seccomp = prepare_seccomp(spec, state, status, seccomp_cache_dir(root));
 
     bool relay = false;
     raind::UniqueFd console_socket;

@@ -11,11 +11,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "error.hpp"
 #include "log.hpp"
+#include "seccomp_cache.hpp"
 
 #ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
 #define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
@@ -74,7 +76,8 @@ constexpr const char* architectures[] = {
 
 class FilterContext {
 public:
-    explicit FilterContext(uint32_t default_action) : ctx_(seccomp_init(default_action)) {}
+    // Null when a cached program makes libseccomp unnecessary.
+    explicit FilterContext(scmp_filter_ctx ctx) : ctx_(ctx) {}
     ~FilterContext() {
         if (ctx_)
             seccomp_release(ctx_);
@@ -222,6 +225,7 @@ unsigned parse_flags(const json& flags, bool notify) {
     return result;
 }
 
+// A null ctx only checks the names (the program comes from the cache).
 void add_architectures(scmp_filter_ctx ctx, const json& archs) {
     const std::string where = "linux.seccomp.architectures";
     array_value(archs, where);
@@ -238,6 +242,8 @@ void add_architectures(scmp_filter_ctx ctx, const json& archs) {
         }
         if (arch == 0)
             fail(at, "unknown architecture \"" + name + "\"");
+        if (!ctx)
+            continue;
         int rc = seccomp_arch_add(ctx, arch);
         if (rc < 0 && rc != -EEXIST)
             fail(at, "add " + name + ": " + std::strerror(-rc));
@@ -249,6 +255,7 @@ struct RulesResult {
     std::vector<std::string> skipped;
 };
 
+// A null ctx checks and resolves everything but adds nothing.
 RulesResult add_rules(scmp_filter_ctx ctx, uint32_t default_action, const json& syscalls) {
     RulesResult result;
     const std::string where = "linux.seccomp.syscalls";
@@ -284,6 +291,8 @@ RulesResult add_rules(scmp_filter_ctx ctx, uint32_t default_action, const json& 
             if (action == default_action)
                 continue;
             for (const auto& conditions : rules) {
+                if (!ctx)
+                    break;
                 int rc = seccomp_rule_add_array(ctx, action, nr, static_cast<unsigned>(conditions.size()),
                                                 conditions.data());
                 if (rc < 0)
@@ -402,7 +411,7 @@ void load(SeccompSetup& s) {
 
 } // namespace
 
-CompiledSeccomp compile_seccomp(const std::string& seccomp_json) {
+CompiledSeccomp compile_seccomp(const std::string& seccomp_json, const std::string& cache_dir) {
     CompiledSeccomp compiled;
     if (seccomp_json.empty())
         return compiled;
@@ -414,12 +423,15 @@ CompiledSeccomp compile_seccomp(const std::string& seccomp_json) {
     // Every syscall would wait for an agent that cannot have the listener fd yet.
     if (default_action == SCMP_ACT_NOTIFY)
         fail(where + ".defaultAction", "SCMP_ACT_NOTIFY cannot be the default action");
-    FilterContext ctx(default_action);
-    if (!ctx.get())
+    // A cached program skips libseccomp entirely; the profile is still checked in full.
+    std::optional<std::vector<sock_filter>> cached = load_cached_program(cache_dir, seccomp_json);
+    FilterContext ctx(cached ? nullptr : seccomp_init(default_action));
+    if (!cached && !ctx.get())
         fail(where + ".defaultAction", "libseccomp refuses " + spec["defaultAction"].get<std::string>() +
                                            " as the default action");
     // A binary tree of syscall numbers: long allow-lists cost a few comparisons, not hundreds.
-    seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2);
+    if (ctx.get())
+        seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2);
     if (const json* archs = member(spec, "architectures"))
         add_architectures(ctx.get(), *archs);
     RulesResult rules;
@@ -444,7 +456,12 @@ CompiledSeccomp compile_seccomp(const std::string& seccomp_json) {
             names += (names.empty() ? "" : ", ") + n;
         raind::log::warning(where + ": syscalls unknown to libseccomp, skipping their rules: " + names);
     }
-    compiled.program = export_program(ctx.get());
+    if (cached) {
+        compiled.program = std::move(*cached);
+    } else {
+        compiled.program = export_program(ctx.get());
+        store_cached_program(cache_dir, seccomp_json, compiled.program);
+    }
     if (compiled.program.size() > BPF_MAXINSNS)
         fail(where, "the compiled filter has " + std::to_string(compiled.program.size()) +
                         " instructions; the kernel takes at most " + std::to_string(BPF_MAXINSNS));
@@ -456,11 +473,14 @@ void SeccompSetup::close_parent_fds() noexcept {
     host_proc.reset();
 }
 
-SeccompSetup prepare_seccomp(const Spec& spec, const ContainerState& state, Status status) {
+std::string seccomp_cache_dir(const std::string& state_root) { return state_root + "/.cache~seccomp"; }
+
+SeccompSetup prepare_seccomp(const Spec& spec, const ContainerState& state, Status status,
+                             const std::string& cache_dir) {
     SeccompSetup setup;
     if (spec.linux.seccomp_json.empty())
         return setup;
-    setup.filter = compile_seccomp(spec.linux.seccomp_json);
+    setup.filter = compile_seccomp(spec.linux.seccomp_json, cache_dir);
     if (!setup.filter.notify)
         return setup;
     json process_state = {

@@ -26,8 +26,9 @@ struct CompiledSeccomp {
 
 // Parses and compiles linux.seccomp (JSON text, empty for none). Errors name the field:
 // `linux.seccomp.syscalls[2].action: unknown action "SCMP_ACT_FOO"`. Unknown syscall names are
-// skipped with a warning, as runc and crun do.
-CompiledSeccomp compile_seccomp(const std::string& seccomp_json);
+// skipped with a warning, as runc and crun do. With a cache directory, the BPF generation (the
+// slow part) is skipped for a profile compiled before; everything else is checked every time.
+CompiledSeccomp compile_seccomp(const std::string& seccomp_json, const std::string& cache_dir = {});
 
 // What the container process needs to load the filter, prepared before the fork.
 struct SeccompSetup {
@@ -44,9 +45,13 @@ struct SeccompSetup {
     void close_parent_fds() noexcept;
 };
 
+// The compiled-program cache under a state root. Its name can never be a container id.
+std::string seccomp_cache_dir(const std::string& state_root);
+
 // Compiles the spec's filter and, with SCMP_ACT_NOTIFY, connects to the listener. `state` and
 // `status` describe the container for the agent. Cheap when the spec has no seccomp.
-SeccompSetup prepare_seccomp(const Spec& spec, const ContainerState& state, Status status);
+SeccompSetup prepare_seccomp(const Spec& spec, const ContainerState& state, Status status,
+                             const std::string& cache_dir = {});
 
 // In the container process. Without no_new_privs the kernel only lets a process holding
 // CAP_SYS_ADMIN load a filter, so then it is loaded before the capabilities are dropped (as

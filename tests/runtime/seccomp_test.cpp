@@ -11,11 +11,16 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "error.hpp"
 #include "seccomp.hpp"
+#include "state.hpp"
 
 using nlohmann::json;
 using testing::HasSubstr;
@@ -68,6 +73,15 @@ int run_filtered(const json& profile, Probe probe) {
     waitpid(pid, &status, 0);
     return WIFSIGNALED(status) ? 1000 + WTERMSIG(status) : WEXITSTATUS(status);
 }
+
+std::string read_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+void write_text(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
 
 // errno of a failed raw syscall, 0 on success.
 int errno_of(long rc) { return rc < 0 ? errno : 0; }
@@ -279,6 +293,73 @@ TEST(SeccompFilter, LoadFailureNamesTheFilter) {
     waitpid(pid, &status, 0);
     ASSERT_GT(n, 0) << "child exit status " << status;
     EXPECT_EQ(std::string(buf), "linux.seccomp: load the filter: Permission denied");
+}
+
+class SeccompCache : public testing::Test {
+protected:
+    void SetUp() override {
+        char pattern[] = "/tmp/droplet-seccomp-cache-XXXXXX";
+        ASSERT_TRUE(mkdtemp(pattern));
+        root_ = pattern;
+        dir_ = seccomp_cache_dir(root_);
+    }
+    void TearDown() override { std::filesystem::remove_all(root_); }
+    std::vector<std::filesystem::path> entries() const {
+        std::vector<std::filesystem::path> found;
+        if (std::filesystem::exists(dir_))
+            for (const auto& e : std::filesystem::directory_iterator(dir_))
+                found.push_back(e.path());
+        return found;
+    }
+    std::string root_, dir_;
+};
+
+TEST_F(SeccompCache, TheSecondCompileReusesTheProgram) {
+    json profile = allow_with({errno_rule({"mkdir", "mkdirat"})});
+    profile["architectures"] = {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"};
+    CompiledSeccomp first = compile_seccomp(profile.dump(), dir_);
+    ASSERT_EQ(entries().size(), 1u);
+    EXPECT_EQ(std::filesystem::status(dir_).permissions() & std::filesystem::perms::all, std::filesystem::perms::owner_all);
+
+    // The entry is what the next compile loads: change its program and the change comes back.
+    std::string path = entries()[0];
+    std::string entry = read_text(path);
+    entry[entry.size() - 1] ^= 1;
+    write_text(path, entry);
+    CompiledSeccomp second = compile_seccomp(profile.dump(), dir_);
+    ASSERT_EQ(second.program.size(), first.program.size());
+    EXPECT_NE(std::memcmp(second.program.data(), first.program.data(), first.program.size() * sizeof(sock_filter)), 0);
+    EXPECT_EQ(std::memcmp(second.program.data(), first.program.data(), (first.program.size() - 1) * sizeof(sock_filter)),
+              0);
+}
+
+TEST_F(SeccompCache, AnEntryForAnotherProfileIsNeverUsed) {
+    json profile = allow_with({errno_rule({"mkdir"})});
+    CompiledSeccomp fresh = compile_seccomp(profile.dump());
+    compile_seccomp(profile.dump(), dir_);
+    ASSERT_EQ(entries().size(), 1u);
+    // Same file name (a hash collision), another profile's text and program inside.
+    std::string path = entries()[0];
+    std::string entry = read_text(path);
+    size_t at = entry.find("mkdir");
+    ASSERT_NE(at, std::string::npos);
+    entry.replace(at, 5, "rmdir");
+    write_text(path, entry);
+    CompiledSeccomp again = compile_seccomp(profile.dump(), dir_);
+    ASSERT_EQ(again.program.size(), fresh.program.size());
+    EXPECT_EQ(std::memcmp(again.program.data(), fresh.program.data(), fresh.program.size() * sizeof(sock_filter)), 0);
+}
+
+TEST_F(SeccompCache, AHitStillChecksAndWarns) {
+    json profile = allow_with({errno_rule({"mkdir", "no_such_call"})});
+    compile_seccomp(profile.dump(), dir_);
+    testing::internal::CaptureStderr();
+    CompiledSeccomp hit = compile_seccomp(profile.dump(), dir_);
+    EXPECT_THAT(testing::internal::GetCapturedStderr(), HasSubstr("skipping their rules: no_such_call"));
+    EXPECT_EQ(hit.skipped_syscalls, std::vector<std::string>{"no_such_call"});
+    EXPECT_EQ(run_filtered(profile, [] { return errno_of(syscall(SYS_mkdir, "/nonexistent-dir/x", 0700)); }), EPERM);
+    // The cache directory can never be mistaken for a container.
+    EXPECT_THROW(validate_id(std::filesystem::path(dir_).filename()), raind::Error);
 }
 
 TEST(SeccompFeatures, ListsWhatCompileAccepts) {
