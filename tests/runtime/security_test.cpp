@@ -94,7 +94,8 @@ class Bundle {
 public:
     Bundle() {
         for (const char* tool : {"mkdir", "echo", "grep", "sleep"})
-            fs::create_symlink("busybox", rootfs_.rootfs() + "/bin/" + tool);
+            if (!fs::exists(fs::symlink_status(rootfs_.rootfs() + "/bin/" + tool)))
+                fs::create_symlink("busybox", rootfs_.rootfs() + "/bin/" + tool);
         config = default_spec(false);
         config["process"]["terminal"] = false;
         config["root"]["readonly"] = false;
