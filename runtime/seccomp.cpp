@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "error.hpp"
+#include "libseccomp_api.hpp"
 #include "log.hpp"
 #include "seccomp_cache.hpp"
 
@@ -80,7 +81,7 @@ public:
     explicit FilterContext(scmp_filter_ctx ctx) : ctx_(ctx) {}
     ~FilterContext() {
         if (ctx_)
-            seccomp_release(ctx_);
+            libseccomp().release(ctx_);
     }
     FilterContext(const FilterContext&) = delete;
     FilterContext& operator=(const FilterContext&) = delete;
@@ -238,13 +239,13 @@ void add_architectures(scmp_filter_ctx ctx, const json& archs) {
         if (name.rfind("SCMP_ARCH_", 0) == 0) {
             std::string tail = name.substr(std::strlen("SCMP_ARCH_"));
             std::transform(tail.begin(), tail.end(), tail.begin(), [](unsigned char c) { return std::tolower(c); });
-            arch = seccomp_arch_resolve_name(tail.c_str());
+            arch = libseccomp().arch_resolve_name(tail.c_str());
         }
         if (arch == 0)
             fail(at, "unknown architecture \"" + name + "\"");
         if (!ctx)
             continue;
-        int rc = seccomp_arch_add(ctx, arch);
+        int rc = libseccomp().arch_add(ctx, arch);
         if (rc < 0 && rc != -EEXIST)
             fail(at, "add " + name + ": " + std::strerror(-rc));
     }
@@ -281,7 +282,7 @@ RulesResult add_rules(scmp_filter_ctx ctx, uint32_t default_action, const json& 
         std::vector<std::vector<scmp_arg_cmp>> rules = rule_conditions(args);
         for (size_t n = 0; n < names->size(); ++n) {
             const std::string& name = string_value((*names)[n], at + ".names[" + std::to_string(n) + "]");
-            int nr = seccomp_syscall_resolve_name(name.c_str());
+            int nr = libseccomp().syscall_resolve_name(name.c_str());
             if (nr == __NR_SCMP_ERROR) {
                 if (std::find(result.skipped.begin(), result.skipped.end(), name) == result.skipped.end())
                     result.skipped.push_back(name);
@@ -293,7 +294,7 @@ RulesResult add_rules(scmp_filter_ctx ctx, uint32_t default_action, const json& 
             for (const auto& conditions : rules) {
                 if (!ctx)
                     break;
-                int rc = seccomp_rule_add_array(ctx, action, nr, static_cast<unsigned>(conditions.size()),
+                int rc = libseccomp().rule_add_array(ctx, action, nr, static_cast<unsigned>(conditions.size()),
                                                 conditions.data());
                 if (rc < 0)
                     fail(at, "add the rule for \"" + name + "\": " + std::strerror(-rc));
@@ -314,7 +315,7 @@ std::vector<sock_filter> export_program(scmp_filter_ctx ctx) {
     raind::UniqueFd memfd(::memfd_create("droplet-seccomp", MFD_CLOEXEC));
     if (!memfd)
         raind::throw_errno("linux.seccomp: memfd_create for the compiled filter");
-    int rc = seccomp_export_bpf(ctx, memfd.get());
+    int rc = libseccomp().export_bpf(ctx, memfd.get());
     if (rc < 0)
         fail("linux.seccomp", std::string("export the compiled filter: ") + std::strerror(-rc));
     off_t size = ::lseek(memfd.get(), 0, SEEK_END);
@@ -425,13 +426,13 @@ CompiledSeccomp compile_seccomp(const std::string& seccomp_json, const std::stri
         fail(where + ".defaultAction", "SCMP_ACT_NOTIFY cannot be the default action");
     // A cached program skips libseccomp entirely; the profile is still checked in full.
     std::optional<std::vector<sock_filter>> cached = load_cached_program(cache_dir, seccomp_json);
-    FilterContext ctx(cached ? nullptr : seccomp_init(default_action));
+    FilterContext ctx(cached ? nullptr : libseccomp().init(default_action));
     if (!cached && !ctx.get())
         fail(where + ".defaultAction", "libseccomp refuses " + spec["defaultAction"].get<std::string>() +
                                            " as the default action");
     // A binary tree of syscall numbers: long allow-lists cost a few comparisons, not hundreds.
     if (ctx.get())
-        seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2);
+        libseccomp().attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2);
     if (const json* archs = member(spec, "architectures"))
         add_architectures(ctx.get(), *archs);
     RulesResult rules;

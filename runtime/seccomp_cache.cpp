@@ -13,6 +13,7 @@
 
 #include "fd.hpp"
 #include "file_util.hpp"
+#include "libseccomp_api.hpp"
 #include "log.hpp"
 #include "raind-config.h"
 
@@ -25,7 +26,7 @@ constexpr int max_entries = 64;
 // What the program depends on besides the profile. The whole key is stored in the entry and
 // compared on load, so a hash collision can never hand out another profile's program.
 std::string cache_key(const std::string& profile) {
-    const scmp_version* v = seccomp_version();
+    const scmp_version* v = libseccomp().version();
     char versions[96];
     std::snprintf(versions, sizeof versions, "droplet %s libseccomp %u.%u.%u\n", RAIND_VERSION, v->major, v->minor,
                   v->micro);
