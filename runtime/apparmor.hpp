@@ -20,7 +20,8 @@ const AppArmorKernel& host_apparmor();
 bool apparmor_enabled(const AppArmorKernel& kernel = host_apparmor());
 
 // Throws `process.apparmorProfile "x": AppArmor is not enabled on this kernel` when a profile
-// is asked for and cannot be applied. Nothing to check without a profile.
+// is asked for and cannot be applied. Nothing to check without a profile. Call it before
+// forking: it also opens libapparmor, which the container's filesystem need not have.
 void check_apparmor(const Process& process, const AppArmorKernel& kernel = host_apparmor());
 
 // In the container process, before the capabilities are dropped.
