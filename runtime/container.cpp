@@ -15,6 +15,7 @@
 #include <climits>
 #include <cstring>
 
+#include "apparmor.hpp"
 #include "capabilities.hpp"
 #include "console.hpp"
 #include "error.hpp"
@@ -25,6 +26,7 @@
 #include "namespaces.hpp"
 #include "process.hpp"
 #include "rootfs.hpp"
+#include "seccomp.hpp"
 #include "spec.hpp"
 #include "sync.hpp"
 
@@ -117,6 +119,7 @@ CreatedContainer create_container(const std::string& root, const CreateOptions& 
         throw raind::Error("config.json: process: is required to create a container");
     if (spec.process.capabilities)
         check_capability_names(*spec.process.capabilities);
+    check_apparmor(spec.process);
     std::string rootfs = spec.root.path.front() == '/' ? spec.root.path : bundle + "/" + spec.root.path;
     struct stat st{};
     if (::stat(rootfs.c_str(), &st) < 0)
@@ -131,6 +134,17 @@ CreatedContainer create_container(const std::string& root, const CreateOptions& 
                            "is required to set up the root filesystem");
     validate_rootfs(spec);
     NamespacePlan namespaces = plan_namespaces(spec);
+
+    ContainerState state;
+    state.oci_version = spec.oci_version;
+    state.id = o.id;
+    state.bundle = bundle;
+    state.rootfs = rootfs;
+    state.created = now_rfc3339();
+    state.owner = ::getuid();
+    state.annotations = spec.annotations;
+    // Before anything exists: a bad profile leaves nothing behind.
+    SeccompSetup seccomp = prepare_seccomp(spec, state, Status::creating, seccomp_cache_dir(root));
     bool terminal = spec.process.terminal;
     raind::UniqueFd console_socket;
     if (terminal) {
@@ -191,6 +205,7 @@ CreatedContainer create_container(const std::string& root, const CreateOptions& 
         context.parent_only_fds.push_back(pty.master.get());
     if (console_socket)
         context.parent_only_fds.push_back(console_socket.get());
+    context.seccomp = &seccomp;
 
     pid_t intermediate = ::fork();
     if (intermediate < 0)
@@ -201,15 +216,8 @@ CreatedContainer create_container(const std::string& root, const CreateOptions& 
     child_sync.close();
     start_listen.reset();
     pty.slave.reset();
+    seccomp.close_parent_fds();
 
-    ContainerState state;
-    state.oci_version = spec.oci_version;
-    state.id = o.id;
-    state.bundle = bundle;
-    state.rootfs = rootfs;
-    state.created = now_rfc3339();
-    state.owner = ::getuid();
-    state.annotations = spec.annotations;
     raind::UniqueFd pidfd;
 
     for (SyncMessage m;;) {

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "apparmor.hpp"
 #include "capabilities.hpp"
 #include "cgroup_join.hpp"
 #include "console.hpp"
@@ -21,6 +22,7 @@
 #include "foreground.hpp"
 #include "namespaces.hpp"
 #include "process.hpp"
+#include "seccomp.hpp"
 #include "spec.hpp"
 #include "state.hpp"
 #include "sync.hpp"
@@ -130,6 +132,7 @@ struct ExecChild {
     bool console_in_container = false;
     unsigned preserve_fds = 0;
     std::vector<int> parent_only_fds;
+    SeccompSetup* seccomp = nullptr; // the container's filter applies to exec'd processes too
 };
 
 [[noreturn]] void run_exec_process(ExecChild& c) noexcept {
@@ -151,11 +154,14 @@ struct ExecChild {
         apply_oom_score_adj(p);
         enter_cwd(p);
         std::string path = find_executable(p);
+        apply_apparmor(p);
+        apply_seccomp_before_user_switch(c.seccomp, p);
         become_process_user(p, c.joined->user);
         sigset_t none;
         sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
         prepare_exec_fds(c.preserve_fds);
+        apply_seccomp_before_exec(c.seccomp, p);
         exec_process(path, p, p.env);
     } catch (const std::exception& e) {
         c.sync->send_noexcept(SyncType::error, e.what());
@@ -201,10 +207,12 @@ int exec_in_container(const std::string& root, const ExecOptions& o) {
         throw raind::Error("cannot exec in container \"" + o.id + "\": it is stopped");
     Spec spec = parse_spec(read_file(state_dir(root, o.id) + "/" + config_copy_name));
     Process process = build_process(spec, o);
+    check_apparmor(process);
     raind::UniqueFd init_pidfd = open_init_pidfd(state);
     if (!init_pidfd)
         throw raind::Error("cannot exec in container \"" + o.id + "\": its init is gone");
     Joined joined = open_container_namespaces(state.pid);
+    SeccompSetup seccomp = prepare_seccomp(spec, state, status, seccomp_cache_dir(root));
 
     bool relay = false;
     raind::UniqueFd console_socket;
@@ -229,6 +237,7 @@ int exec_in_container(const std::string& root, const ExecOptions& o) {
         child.parent_only_fds.push_back(pty.master.get());
     if (console_socket)
         child.parent_only_fds.push_back(console_socket.get());
+    child.seccomp = &seccomp;
 
     pid_t intermediate = ::fork();
     if (intermediate < 0)
@@ -238,6 +247,7 @@ int exec_in_container(const std::string& root, const ExecOptions& o) {
     child_sync.close();
     pty.slave.reset();
     joined.namespaces.clear();
+    seccomp.close_parent_fds();
 
     pid_t pid = 0;
     std::string error;

@@ -8,6 +8,7 @@
 
 #include "namespaces.hpp"
 #include "rootfs.hpp"
+#include "seccomp.hpp"
 #include "spec.hpp"
 #include "sync.hpp"
 
@@ -25,6 +26,7 @@ struct InitContext {
     unsigned preserve_fds = 0;
     unsigned listen_fds = 0;
     std::vector<int> parent_only_fds; // closed first thing in the child
+    SeccompSetup* seccomp = nullptr;  // compiled by droplet, loaded just before execve
 };
 
 // Runs in the process droplet forked. Never returns.

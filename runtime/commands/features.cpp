@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "seccomp.hpp"
 
 namespace droplet {
 
@@ -40,8 +41,9 @@ Command add_features(CLI::App& parent, const GlobalOptions&) {
                      {{"namespaces", {"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"}},
                       {"capabilities", caps},
                       {"cgroup", {{"v1", false}, {"v2", false}, {"systemd", false}, {"systemdUser", false}}},
-                      {"seccomp", {{"enabled", false}}},
-                      {"apparmor", {{"enabled", false}}},
+                      {"seccomp", seccomp_features()},
+                      // Support is built in; whether this kernel has AppArmor is another matter.
+                      {"apparmor", {{"enabled", true}}},
                       {"selinux", {{"enabled", false}}},
                       {"intelRdt", {{"enabled", false}}}}},
                     {"annotations", {{"org.opencontainers.runtime-spec.features.version", "1.2.0"}}},
