@@ -15,6 +15,7 @@
 
 #include "capabilities.hpp"
 #include "console.hpp"
+#include "container_cgroup.hpp"
 #include "error.hpp"
 #include "file_util.hpp"
 #include "foreground.hpp"
@@ -210,7 +211,10 @@ int exec_in_container(const std::string& root, const ExecOptions& o) {
     if (console_socket)
         child.parent_only_fds.push_back(console_socket.get());
 
-    pid_t intermediate = ::fork();
+    // The process starts inside the container's cgroup (before it joins the cgroup namespace).
+    raind::UniqueFd cgroup(open_cgroup_directory(cgroup_record(state)));
+    bool in_cgroup = false;
+    pid_t intermediate = fork_into_cgroup(cgroup.get(), in_cgroup);
     if (intermediate < 0)
         raind::throw_errno("fork");
     if (intermediate == 0)

@@ -130,6 +130,8 @@ void run_intermediate(InitContext& c) noexcept {
             ::close(fd);
         ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
         ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        // Everything after this (the cgroup namespace, the init) starts inside the container's cgroup.
+        expect(sync, SyncType::cgroup_ready);
         join_namespaces(*c.namespaces);
         int flags = c.namespaces->unshare_flags;
         if (flags & CLONE_NEWUSER) {

@@ -19,6 +19,7 @@ enum class SyncType : uint32_t {
     hooks_request,  // init → parent: mounts are ready, run prestart/createRuntime
     hooks_done,     // parent → init: payload is the state JSON for the in-container hooks
     created,        // init → parent: parked, waiting for `start`
+    cgroup_ready,   // parent → intermediate: you are in the container's cgroup
 };
 
 struct SyncMessage {
