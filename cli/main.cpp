@@ -1,13 +1,43 @@
+// raind: the command line a person uses. Each verb is one file under commands/.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include "client.hpp"
+#include "commands.hpp"
 #include "raind-config.h"
 
+namespace raind::cli {
+
+namespace {
+Action chosen;
+} // namespace
+
+void set_action(CLI::App& command, Action action) {
+    command.callback([action = std::move(action)] { chosen = action; });
+}
+
+} // namespace raind::cli
+
 int main(int argc, char** argv) {
+    using namespace raind::cli;
     CLI::App app{"raind: run and manage containers through condenser", "raind"};
     app.set_version_flag("--version", "raind version " RAIND_VERSION);
-    app.require_subcommand(0);
-    CLI11_PARSE(app, argc, argv);
-    std::puts(app.help().c_str());
-    return 0;
+    app.require_subcommand(1);
+    add_version(app);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        int code = app.exit(e);
+        return code == 0 ? exit_ok : exit_usage;
+    }
+    try {
+        return chosen ? chosen() : exit_ok;
+    } catch (const sdbus::Error& e) {
+        std::fprintf(stderr, "raind: %s\n", describe(e).c_str());
+        return exit_status(e);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "raind: %s\n", e.what());
+        return exit_failed;
+    }
 }

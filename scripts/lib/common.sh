@@ -9,13 +9,14 @@ RAIND_BUILD_DEPS=(
     libsystemd-dev libsdbus-c++-dev libsdbus-c++-bin libseccomp-dev libapparmor-dev libmount-dev
     nlohmann-json3-dev libyaml-cpp-dev libcpp-httplib-dev libgtest-dev libgmock-dev
     libarchive-dev libssl-dev libsqlite3-dev libcli11-dev libnftables-dev
+    busybox-static umoci jq
 )
 RAIND_RUN_DEPS=(
-    systemd dbus polkitd util-linux busybox-static umoci containernetworking-plugins
+    systemd dbus polkitd util-linux containernetworking-plugins
 )
 RAIND_TEST_DEPS=(
     python3 python3-cryptography openssl apache2-utils docker-registry skopeo
-    crun runc podman tmux jq curl iproute2
+    crun runc podman tmux curl iproute2
 )
 
 say() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }

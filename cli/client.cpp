@@ -1,0 +1,44 @@
+#include "client.hpp"
+
+namespace raind::cli {
+namespace {
+constexpr const char* service = "org.raind.Condenser1";
+constexpr const char* manager_path = "/org/raind/Condenser1";
+constexpr std::string_view error_prefix = "org.raind.Condenser1.Error.";
+} // namespace
+
+ManagerProxy::ManagerProxy(sdbus::IConnection& connection, std::string destination)
+    : ProxyInterfaces(connection, std::move(destination), manager_path) {
+    registerProxy();
+}
+
+ManagerProxy::~ManagerProxy() { unregisterProxy(); }
+
+Client::Client()
+    : connection_(sdbus::createSystemBusConnection()),
+      manager_(std::make_unique<ManagerProxy>(*connection_, service)) {}
+
+std::string describe(const sdbus::Error& error) {
+    const std::string& name = error.getName();
+    if (name == "org.freedesktop.DBus.Error.ServiceUnknown" || name == "org.freedesktop.DBus.Error.NoServer" ||
+        name == "org.freedesktop.DBus.Error.FileNotFound")
+        return "cannot reach condenser on the system bus (is raind installed and D-Bus running?): " +
+               error.getMessage();
+    if (name == "org.freedesktop.DBus.Error.AccessDenied")
+        return "the system bus refused the request: " + error.getMessage();
+    return error.getMessage().empty() ? name : error.getMessage();
+}
+
+int exit_status(const sdbus::Error& error) {
+    const std::string& name = error.getName();
+    if (name == std::string(error_prefix) + "PermissionDenied" || name == "org.freedesktop.DBus.Error.AccessDenied")
+        return exit_denied;
+    if (name.rfind(error_prefix, 0) == 0)
+        return exit_failed;
+    if (name.rfind("org.freedesktop.DBus.Error.", 0) == 0 || name.rfind("System.Error.", 0) == 0 ||
+        name.rfind("sdbus.Error", 0) == 0)
+        return exit_unavailable;
+    return exit_failed;
+}
+
+} // namespace raind::cli
