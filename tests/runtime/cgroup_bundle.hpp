@@ -29,7 +29,7 @@ public:
         for (const char* d : {"proc", "sys", "dev", "tmp", "etc"})
             fs::create_directories(dir_ + "/rootfs/" + d);
         fs::copy_file("/bin/busybox", dir_ + "/rootfs/bin/busybox");
-        for (const char* tool : {"sh", "sleep", "cat", "mkdir", "echo", "head", "wc", "ls"})
+        for (const char* tool : {"sh", "sleep", "cat", "mkdir", "echo", "head", "wc", "ls", "true"})
             fs::create_symlink("busybox", dir_ + "/rootfs/bin/" + tool);
         config_ = {
             {"ociVersion", "1.2.0"},
