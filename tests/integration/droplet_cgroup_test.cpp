@@ -128,5 +128,53 @@ TEST_F(SystemdCgroup, MalformedCgroupsPathIsRefusedBeforeAnythingStarts) {
     EXPECT_FALSE(fs::exists("/run/droplet-test/" + id_));
 }
 
+// Podman drives droplet the way it drives runc: `--systemd-cgroup` and a cgroupsPath of
+// machine.slice:libpod:<id>.
+TEST_F(SystemdCgroup, PodmanWithTheSystemdCgroupManagerRunsDropletContainersInScopes) {
+    CgroupBundle bundle({"true"});
+    const std::vector<std::string> podman = {"/usr/bin/podman", "--runtime", installed_droplet,
+                                             "--cgroup-manager=systemd"};
+    auto run_podman = [&](std::vector<std::string> args) {
+        std::vector<std::string> argv = podman;
+        argv.insert(argv.end(), args.begin(), args.end());
+        return raind::test::run(argv);
+    };
+    const std::vector<std::string> host_limits = {"--network", "none", "--ulimit", "nofile=20000:20000",
+                                                  "--ulimit", "nproc=32768:32768"};
+    std::vector<std::string> args = {"run", "-d", "--name", id_, "--memory", "64m", "--pids-limit", "50"};
+    args.insert(args.end(), host_limits.begin(), host_limits.end());
+    args.insert(args.end(), {"--rootfs", bundle.dir() + "/rootfs", "sleep", "1000"});
+    raind::test::Output started = run_podman(args);
+    ASSERT_EQ(started.status, 0) << started.err;
+    std::string container = started.out.substr(0, started.out.find('\n'));
+    std::string unit = "libpod-" + container + ".scope";
+    std::string cgroup = "/sys/fs/cgroup/machine.slice/" + unit;
+
+    EXPECT_EQ(systemd_.property_as<std::string>(unit, systemd_unit_interface, "ActiveState"), "active");
+    EXPECT_TRUE(systemd_.property_as<bool>(unit, systemd_scope_interface, "Delegate"));
+    EXPECT_EQ(systemd_.property_as<uint64_t>(unit, systemd_scope_interface, "MemoryMax"), 64u << 20);
+    EXPECT_EQ(systemd_.property_as<uint64_t>(unit, systemd_scope_interface, "TasksMax"), 50u);
+
+    ASSERT_EQ(run_podman({"pause", id_}).status, 0);
+    EXPECT_THAT(read_all(cgroup + "/cgroup.events"), HasSubstr("frozen 1"));
+    ASSERT_EQ(run_podman({"unpause", id_}).status, 0);
+    EXPECT_THAT(read_all(cgroup + "/cgroup.events"), HasSubstr("frozen 0"));
+
+    raind::test::Output removed = run_podman({"rm", "--force", "--time", "0", id_});
+    EXPECT_EQ(removed.status, 0) << removed.err;
+    EXPECT_TRUE(systemd_.wait_unit_gone(unit));
+    EXPECT_FALSE(fs::exists(cgroup));
+    raind::test::Output units = raind::test::run({"/bin/systemctl", "list-units", "--all", "--no-legend"});
+    EXPECT_THAT(units.out, ::testing::Not(HasSubstr("libpod-")));
+
+    // A foreground run through the same path, removed on exit.
+    args = {"run", "--rm"};
+    args.insert(args.end(), host_limits.begin(), host_limits.end());
+    args.insert(args.end(), {"--rootfs", bundle.dir() + "/rootfs", "cat", "/proc/self/cgroup"});
+    raind::test::Output foreground = run_podman(args);
+    EXPECT_EQ(foreground.status, 0) << foreground.err;
+    EXPECT_THAT(foreground.out, HasSubstr("0::/\n")); // its own cgroup namespace, rooted at its scope
+}
+
 } // namespace
 } // namespace droplet::test
