@@ -167,7 +167,7 @@ std::vector<pid_t> CgroupManager::pids() const {
     return pids;
 }
 
-void CgroupManager::kill_all(int signal) {
+void CgroupManager::kill_all(int signal, pid_t except) {
     std::string dir = directory();
     if (signal == SIGKILL) {
         raind::UniqueFd fd(::open((dir + "/cgroup.kill").c_str(), O_WRONLY | O_CLOEXEC));
@@ -182,7 +182,8 @@ void CgroupManager::kill_all(int signal) {
     if (!was_frozen)
         freeze(true);
     for (pid_t pid : pids())
-        ::kill(pid, signal);
+        if (pid != except)
+            ::kill(pid, signal);
     if (!was_frozen)
         freeze(false);
 }

@@ -64,7 +64,7 @@ public:
     void freeze(bool frozen);                      // cgroup.freeze, waits for cgroup.events
     bool frozen() const;
     std::vector<pid_t> pids() const;               // every process, sub-cgroups included
-    void kill_all(int signal);                     // cgroup.kill for SIGKILL
+    void kill_all(int signal, pid_t except = 0);   // cgroup.kill for SIGKILL (no exception)
     nlohmann::json stats() const;                  // runc's `events --stats` data
 
 protected:

@@ -35,10 +35,11 @@ std::vector<pid_t> container_processes(const ContainerState& s) {
 void signal_container_processes(const ContainerState& s, int signal) {
     if (s.cgroup_driver.empty()) {
         for (pid_t pid : container_pids(s))
-            ::kill(pid, signal);
+            if (pid != s.pid)
+                ::kill(pid, signal);
         return;
     }
-    container_cgroup(s)->kill_all(signal);
+    container_cgroup(s)->kill_all(signal, s.pid);
 }
 
 std::string container_status_name(const ContainerState& s, Status status) {

@@ -24,7 +24,8 @@ std::unique_ptr<CgroupManager> container_cgroup(const ContainerState& state);
 // Every process of the container: from cgroup.procs when it has a cgroup, else found by namespace.
 std::vector<pid_t> container_processes(const ContainerState& state);
 
-// `kill --all`: cgroup.kill for SIGKILL, else every process of the cgroup while it is frozen.
+// `kill --all`: cgroup.kill for SIGKILL, else every process but the init (which the caller
+// signals through its pidfd) while the cgroup is frozen.
 void signal_container_processes(const ContainerState& state, int signal);
 
 // The status to show: runc's "paused" for a running container whose cgroup is frozen.
