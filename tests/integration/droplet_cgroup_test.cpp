@@ -118,6 +118,21 @@ TEST_F(SystemdCgroup, ContainerThatExitsTakesItsScopeWithIt) {
     EXPECT_TRUE(systemd_.wait_unit_gone(unit_));
 }
 
+TEST_F(SystemdCgroup, AScopeThatAlreadyExistsIsJoined) {
+    CgroupBundle bundle({"sleep", "1000"});
+    bundle.config()["linux"]["cgroupsPath"] = "raind.slice:raind:" + id_;
+    bundle.write();
+    ASSERT_EQ(droplet({"run", "--detach", "--bundle", bundle.dir(), id_}).status, 0);
+    // A second container (a restart racing the old scope's end does the same) names the
+    // same scope: it joins it instead of failing with UnitExists.
+    std::string second = id_ + "-again";
+    Result run = droplet({"run", "--detach", "--bundle", bundle.dir(), second});
+    ASSERT_EQ(run.status, 0) << run.text();
+    pid_t second_pid = nlohmann::json::parse(droplet({"state", second}).out).at("pid").get<pid_t>();
+    EXPECT_EQ(raind::test::cgroup_of(second_pid), "/raind.slice/" + unit_);
+    EXPECT_EQ(droplet({"delete", "--force", second}).status, 0);
+}
+
 TEST_F(SystemdCgroup, MalformedCgroupsPathIsRefusedBeforeAnythingStarts) {
     CgroupBundle bundle({"true"});
     bundle.config()["linux"]["cgroupsPath"] = "/raind/" + id_;
