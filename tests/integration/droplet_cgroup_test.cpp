@@ -133,6 +133,18 @@ TEST_F(SystemdCgroup, AScopeThatAlreadyExistsIsJoined) {
     EXPECT_EQ(droplet({"delete", "--force", second}).status, 0);
 }
 
+TEST_F(SystemdCgroup, ACreateThatFailsAfterTheScopeStartedStopsIt) {
+    CgroupBundle bundle({"/no/such/program"});
+    bundle.config()["linux"]["cgroupsPath"] = "raind.slice:raind:" + id_;
+    bundle.write();
+    Result run = droplet({"run", "--bundle", bundle.dir(), id_});
+    EXPECT_NE(run.status, 0);
+    EXPECT_THAT(run.err, HasSubstr("/no/such/program"));
+    EXPECT_TRUE(systemd_.wait_unit_gone(unit_));
+    EXPECT_FALSE(fs::exists(cgroup_));
+    EXPECT_FALSE(fs::exists("/run/droplet-test/" + id_));
+}
+
 TEST_F(SystemdCgroup, MalformedCgroupsPathIsRefusedBeforeAnythingStarts) {
     CgroupBundle bundle({"true"});
     bundle.config()["linux"]["cgroupsPath"] = "/raind/" + id_;

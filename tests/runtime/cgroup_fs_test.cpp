@@ -183,6 +183,34 @@ TEST_F(CgroupFs, UpdateOfAMissingControllerFailsNamingIt) {
     EXPECT_THAT(nothing.err, HasSubstr("nothing to change"));
 }
 
+TEST_F(CgroupFs, SystemdCgroupWithoutSystemdFailsClearlyAndLeavesNothing) {
+    if (fs::exists("/run/systemd/system"))
+        GTEST_SKIP() << "this host runs systemd";
+    CgroupBundle bundle({"true"});
+    bundle.config()["linux"]["cgroupsPath"] = "raind.slice:raind:" + id_;
+    bundle.write();
+    Result run = droplet({"--systemd-cgroup", "run", "--bundle", bundle.dir(), id_});
+    EXPECT_NE(run.status, 0);
+    EXPECT_THAT(run.err, HasSubstr("cannot reach systemd"));
+    EXPECT_FALSE(fs::exists(root_ + "/" + id_));
+}
+
+TEST_F(CgroupFs, RelativeCgroupsPathIsUnderTheCallersCgroup) {
+    CgroupBundle bundle({"sleep", "1000"});
+    bundle.config()["linux"]["cgroupsPath"] = id_ + "/inner";
+    bundle.write();
+    ASSERT_EQ(droplet({"run", "--detach", "--bundle", bundle.dir(), id_}).status, 0);
+    std::string own = raind::test::cgroup_of(::getpid());
+    std::string expected = (own == "/" ? "" : own) + "/" + id_ + "/inner";
+    pid_t pid = init_pid();
+    EXPECT_EQ(raind::test::cgroup_of(pid), expected);
+    ASSERT_EQ(droplet({"delete", "--force", id_}).status, 0);
+    EXPECT_FALSE(fs::exists(mount_ + expected));
+    // droplet removes the container's own cgroup, like runc and crun; the parent it had to
+    // make is the caller's to remove.
+    fs::remove(mount_ + (own == "/" ? "" : own) + "/" + id_);
+}
+
 TEST_F(CgroupFs, CgroupsPathOutsideTheHierarchyIsRefused) {
     CgroupBundle bundle({"true"});
     bundle.config()["linux"]["cgroupsPath"] = "/../../etc";
