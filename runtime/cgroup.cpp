@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -237,7 +238,9 @@ std::unique_ptr<CgroupManager> make_cgroup_manager(const CgroupConfig& config) {
     if (unified_mount_point().empty()) {
         if (config.systemd)
             throw raind::Error("--systemd-cgroup: this host has no cgroup v2 hierarchy; droplet supports cgroup v2 only");
-        if (!resource_files(resources).empty() || !parse_resources(config.resources_json).devices.empty())
+        auto files = resource_files(resources);
+        bool limited = std::any_of(files.begin(), files.end(), [](const CgroupFileWrite& f) { return !f.unlimited(); });
+        if (limited)
             throw raind::Error("linux.resources: limits are set but this host has no cgroup v2 hierarchy "
                                "(droplet supports cgroup v2 only)");
         return make_disabled_cgroup();

@@ -86,7 +86,7 @@ public:
         std::vector<CgroupFileWrite> files = resource_files(resources_);
         std::set<std::string> needed;
         for (const CgroupFileWrite& f : files)
-            if (!f.controller.empty())
+            if (!f.controller.empty() && !f.unlimited())
                 needed.insert(f.controller);
         // Check before creating anything: a limit the hierarchy cannot enforce is an error.
         std::set<std::string> available = read_words(mount + "/cgroup.controllers");
@@ -172,6 +172,8 @@ public:
 void write_cgroup_files(const std::string& dir, const std::vector<CgroupFileWrite>& files) {
     std::set<std::string> available = read_words(dir + "/cgroup.controllers");
     for (const CgroupFileWrite& f : files) {
+        if (!f.controller.empty() && !available.count(f.controller) && f.unlimited())
+            continue;
         if (!f.controller.empty() && !available.count(f.controller))
             throw raind::Error("cgroup controller \"" + f.controller + "\" is not available in " + dir +
                                " (needed for " + f.file + ")");

@@ -167,6 +167,8 @@ void add_io_max(std::vector<CgroupFileWrite>& files, const std::vector<BlockDevi
 
 } // namespace
 
+bool CgroupFileWrite::unlimited() const { return value == "max" || value.rfind("max ", 0) == 0; }
+
 bool CgroupResources::empty() const {
     return devices.empty() && !memory_limit && !memory_reservation && !memory_swap && !cpu_shares && !cpu_quota &&
            !cpu_period && !cpu_idle && cpus.empty() && mems.empty() && !pids_limit && !blkio_weight &&

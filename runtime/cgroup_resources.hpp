@@ -82,6 +82,8 @@ struct CgroupFileWrite {
     std::string controller; // the controller cgroup.controllers must list; "" for core files
     std::string file;       // relative to the container's cgroup directory
     std::string value;
+    // "max" and the like: asks for no limit, so a hierarchy without the controller satisfies it.
+    bool unlimited() const;
 };
 
 // The cgroup v2 files to write, in order. Throws for inconsistent values

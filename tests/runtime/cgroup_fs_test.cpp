@@ -170,6 +170,19 @@ TEST_F(CgroupFs, ALimitForAMissingControllerNamesItAndLeavesNothing) {
     EXPECT_FALSE(fs::exists(root_ + "/" + id_));
 }
 
+TEST_F(CgroupFs, NoLimitNeedsNoController) {
+    // "unlimited" is what a hierarchy without the controller gives anyway (podman sends
+    // pids.limit -1 with --pids-limit=-1).
+    if (read_all(mount_ + "/cgroup.controllers").find("pids") != std::string::npos)
+        GTEST_SKIP() << "the pids controller is available here";
+    CgroupBundle bundle({"true"});
+    bundle.config()["linux"]["resources"]["pids"] = {{"limit", -1}};
+    bundle.config()["linux"]["resources"]["memory"] = {{"limit", -1}};
+    bundle.write();
+    Result run = droplet({"run", "--bundle", bundle.dir(), id_});
+    EXPECT_EQ(run.status, 0) << run.text();
+}
+
 TEST_F(CgroupFs, UpdateOfAMissingControllerFailsNamingIt) {
     if (read_all(mount_ + "/cgroup.controllers").find("pids") != std::string::npos)
         GTEST_SKIP() << "the pids controller is available here";

@@ -76,6 +76,14 @@ TEST(CgroupResources, UnlimitedValuesBecomeMax) {
     EXPECT_EQ(files["pids.max"], "max");
 }
 
+TEST(CgroupResources, UnlimitedWritesAreMarked) {
+    for (const CgroupFileWrite& f :
+         resource_files(parse_resources(R"({"memory": {"limit": -1}, "cpu": {"quota": -1}, "pids": {"limit": -1}})")))
+        EXPECT_TRUE(f.unlimited()) << f.file << " " << f.value;
+    for (const CgroupFileWrite& f : resource_files(parse_resources(R"({"memory": {"limit": 1}, "pids": {"limit": 5}})")))
+        EXPECT_FALSE(f.unlimited()) << f.file << " " << f.value;
+}
+
 TEST(CgroupResources, EmptyOrNullResourcesWriteNothing) {
     EXPECT_TRUE(resource_files(parse_resources("")).empty());
     EXPECT_TRUE(resource_files(parse_resources("null")).empty());
