@@ -13,6 +13,8 @@
 
 #include "error.hpp"
 #include "file_util.hpp"
+#include "mount_api.hpp"
+#include "safe_path.hpp"
 
 namespace droplet {
 
@@ -39,6 +41,49 @@ Pty open_pty(const std::optional<ConsoleSize>& size, uid_t owner, gid_t group) {
         if (::ioctl(pty.master.get(), TIOCSWINSZ, &ws) < 0)
             raind::throw_errno("process.consoleSize: set the pty size");
     }
+    return pty;
+}
+
+bool mounts_own_devpts(const Spec& spec) {
+    for (const Mount& m : spec.mounts)
+        if (m.type == "devpts" && clean_absolute_path(m.destination).value_or("") == "/dev/pts")
+            return true;
+    return false;
+}
+
+Pty open_pty_in_devpts(int root_fd, const std::optional<ConsoleSize>& size, uid_t owner) {
+    Pty pty;
+    pty.master = open_in_root(root_fd, "/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (!pty.master)
+        throw raind::Error("open the container's /dev/pts/ptmx: No such file or directory");
+    if (::unlockpt(pty.master.get()) < 0)
+        raind::throw_errno("unlockpt");
+    unsigned number = 0;
+    if (::ioctl(pty.master.get(), TIOCGPTN, &number) < 0)
+        raind::throw_errno("get the pty number");
+    pty.slave_path = "/dev/pts/" + std::to_string(number);
+    // From the master itself: no path the image could have swapped.
+    pty.slave.reset(::ioctl(pty.master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
+    if (!pty.slave)
+        raind::throw_errno("open the pty slave " + pty.slave_path);
+    if (::fchown(pty.slave.get(), owner, static_cast<gid_t>(-1)) < 0)
+        raind::throw_errno("chown pty slave " + pty.slave_path + " to " + std::to_string(owner));
+    if (size && size->height && size->width) {
+        winsize ws{};
+        ws.ws_row = static_cast<unsigned short>(size->height);
+        ws.ws_col = static_cast<unsigned short>(size->width);
+        if (::ioctl(pty.master.get(), TIOCSWINSZ, &ws) < 0)
+            raind::throw_errno("process.consoleSize: set the pty size");
+    }
+    return pty;
+}
+
+Pty open_container_pty(int root_fd, const std::optional<ConsoleSize>& size, uid_t owner) {
+    Pty pty = open_pty_in_devpts(root_fd, size, owner);
+    raind::UniqueFd console = create_in_root(root_fd, "/dev/console", CreateKind::file);
+    std::string what = "bind-mount " + pty.slave_path + " on /dev/console";
+    raind::UniqueFd tree = clone_tree(pty.slave.get(), "", false, what);
+    attach_tree(tree.get(), console.get(), what);
     return pty;
 }
 

@@ -19,8 +19,19 @@ struct Pty {
     std::string slave_path;
 };
 
-// Opens a pty, sizes it, and gives the slave to `owner` (the container user's host uid).
+// Opens a pty on the host's devpts, sizes it, and gives the slave to `owner` (the container
+// user's host uid). For configs that do not mount their own /dev/pts.
 Pty open_pty(const std::optional<ConsoleSize>& size, uid_t owner, gid_t group);
+
+// In the init, once the container's devpts is mounted: a pty of that instance (the program
+// sees /dev/pts/0 like on any terminal), with the slave bound on /dev/console.
+Pty open_container_pty(int root_fd, const std::optional<ConsoleSize>& size, uid_t owner);
+
+// In an exec'd process, inside the container's mount namespace: a pty of its devpts.
+Pty open_pty_in_devpts(int root_fd, const std::optional<ConsoleSize>& size, uid_t owner);
+
+// True when the config mounts a devpts on /dev/pts.
+bool mounts_own_devpts(const Spec& spec);
 
 raind::UniqueFd connect_console_socket(const std::string& path);
 void send_fd(int socket, int fd, const std::string& name);

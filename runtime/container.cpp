@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include "pidfd.hpp"
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -123,6 +124,12 @@ CreatedContainer create_container(const std::string& root, const CreateOptions& 
         raind::throw_errno("root.path " + rootfs);
     if (!S_ISDIR(st.st_mode))
         throw raind::Error("root.path " + rootfs + ": not a directory");
+    // The root filesystem is built with mounts and pivot_root: outside a mount namespace of its
+    // own that would rearrange the host's (or another container's) mounts.
+    const Namespace* mount_ns = spec.find_namespace("mount");
+    if (!mount_ns || !mount_ns->path.empty())
+        throw raind::Error("config.json: linux.namespaces: a new mount namespace (type \"mount\" without a path) "
+                           "is required to set up the root filesystem");
     validate_rootfs(spec);
     NamespacePlan namespaces = plan_namespaces(spec);
     bool terminal = spec.process.terminal;
@@ -145,6 +152,11 @@ CreatedContainer create_container(const std::string& root, const CreateOptions& 
         raind::throw_errno("create state directory " + dir);
     }
     CreateCleanup cleanup(dir);
+    // Held until create returns: `delete` tells a create in progress from the leftovers of
+    // one that was killed (state directory without state.json) by this lock.
+    raind::UniqueFd lock(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!lock || ::flock(lock.get(), LOCK_EX) < 0)
+        raind::throw_errno("lock " + dir);
     write_file_atomic(dir + "/" + config_copy_name, config_text);
 
     raind::UniqueFd dir_fd(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
@@ -159,7 +171,8 @@ CreatedContainer create_container(const std::string& root, const CreateOptions& 
         raind::throw_errno("listen on " + dir + "/" + start_socket_name);
 
     Pty pty;
-    if (terminal)
+    bool console_in_container = terminal && mounts_own_devpts(spec);
+    if (terminal && !console_in_container)
         pty = open_pty(spec.process.console_size, map_to_host(spec.linux.uid_mappings, spec.process.user.uid),
                        map_to_host(spec.linux.gid_mappings, 5));
 
@@ -170,13 +183,14 @@ CreatedContainer create_container(const std::string& root, const CreateOptions& 
     context.sync = &child_sync;
     context.start_listen_fd = start_listen.get();
     context.console_slave_fd = pty.slave ? pty.slave.get() : -1;
+    context.console_in_container = console_in_container;
     context.rootfs = rootfs;
     context.rootfs_options.no_pivot = o.no_pivot;
     context.rootfs_options.in_user_namespace = spec.has_namespace("user");
     context.rootfs_options.console_path = pty.slave_path;
     context.preserve_fds = o.preserve_fds;
     context.listen_fds = inherited_listen_fds();
-    context.parent_only_fds = {parent_sync.fd(), dir_fd.get()};
+    context.parent_only_fds = {parent_sync.fd(), dir_fd.get(), lock.get()};
     if (pty.master)
         context.parent_only_fds.push_back(pty.master.get());
     if (console_socket)
@@ -239,6 +253,9 @@ CreatedContainer create_container(const std::string& root, const CreateOptions& 
             }
             parent_sync.send(SyncType::hooks_done,
                              state_text(state, Status::creating) + "\n" + state_text(state, Status::created));
+        } else if (m.type == SyncType::console && m.fd) {
+            pty.master = std::move(m.fd);
+            pty.slave_path = "/dev/console";
         } else if (m.type == SyncType::created) {
             break;
         } else {
@@ -263,6 +280,11 @@ CreatedContainer create_container(const std::string& root, const CreateOptions& 
 
 void start_container(const std::string& root, const std::string& id) {
     ContainerState state = load_state(root, id);
+    // Two concurrent starts: the second waits here and then finds the container running.
+    std::string locked_dir = state_dir(root, id);
+    raind::UniqueFd lock(::open(locked_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!lock || ::flock(lock.get(), LOCK_EX) < 0)
+        raind::throw_errno("lock " + locked_dir);
     Status status = current_status(root, state);
     if (status != Status::created)
         throw raind::Error("cannot start container \"" + id + "\": it is " + status_name(status) +
@@ -307,11 +329,33 @@ void kill_container(const std::string& root, const std::string& id, int signal, 
         raind::throw_errno("send signal " + std::to_string(signal) + " to container \"" + id + "\"");
 }
 
+namespace {
+
+// A state directory without state.json: a create in progress, or one that was killed.
+bool remove_interrupted_create(const std::string& root, const std::string& id) {
+    std::string dir = state_dir(root, id);
+    raind::UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!fd || ::access((dir + "/state.json").c_str(), F_OK) == 0)
+        return false;
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) < 0)
+        throw raind::Error("cannot delete container \"" + id + "\": it is being created");
+    remove_state_dir(dir);
+    raind::log::warning("container \"" + id + "\": removed what an interrupted create left behind");
+    return true;
+}
+
+} // namespace
+
 void delete_container(const std::string& root, const std::string& id, bool force) {
+    validate_id(id);
+    if (remove_interrupted_create(root, id))
+        return;
     ContainerState state = load_state(root, id);
     Status status = current_status(root, state);
-    if (status == Status::running && !force)
-        throw raind::Error("cannot delete container \"" + id + "\": it is running (stop it first or use --force)");
+    // The spec: deleting a container that is not stopped is an error and changes nothing.
+    if (status != Status::stopped && !force)
+        throw raind::Error("cannot delete container \"" + id + "\": it is " + status_name(status) +
+                           " (stop it first or use --force)");
     std::string dir = state_dir(root, id);
     if (status != Status::stopped) {
         raind::UniqueFd pidfd = open_init_pidfd(state);

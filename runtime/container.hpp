@@ -36,7 +36,7 @@ void start_container(const std::string& root, const std::string& id);
 
 void kill_container(const std::string& root, const std::string& id, int signal, bool all);
 
-// Destroys the container (killing it first if it is created, or running with force), removes
+// Destroys a stopped container (or, with force, kills a created or running one first), removes
 // its state and runs the poststop hooks.
 void delete_container(const std::string& root, const std::string& id, bool force);
 

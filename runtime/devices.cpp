@@ -65,6 +65,13 @@ void make_node(int root_fd, const Device& device, const std::string& path) {
 
 void bind_node(int root_fd, const std::string& host_path, const std::string& path) {
     const std::string what = "bind-mount " + host_path + " on " + path;
+    // An image's /dev/null -> /etc/passwd must not carry the bind over another file.
+    auto parent = create_in_root(root_fd, dirname_of(path), CreateKind::directory);
+    const std::string name = basename_of(path);
+    struct stat st {};
+    if (fstatat(parent.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode) &&
+        unlinkat(parent.get(), name.c_str(), 0) < 0)
+        raind::throw_errno(what + ": remove the symlink in its place");
     auto target = create_in_root(root_fd, path, CreateKind::file);
     auto tree = clone_tree(AT_FDCWD, host_path, false, what);
     attach_tree(tree.get(), target.get(), what);

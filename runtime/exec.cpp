@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "capabilities.hpp"
+#include "cgroup_join.hpp"
 #include "console.hpp"
 #include "container_cgroup.hpp"
 #include "error.hpp"
@@ -122,18 +123,28 @@ Joined open_container_namespaces(pid_t pid) {
 }
 
 struct ExecChild {
+    pid_t init = 0;
     const Process* process;
     Joined* joined;
     SyncSocket* sync;
     int console_slave = -1;
+    bool console_in_container = false;
     unsigned preserve_fds = 0;
     std::vector<int> parent_only_fds;
 };
 
 [[noreturn]] void run_exec_process(ExecChild& c) noexcept {
     try {
+        // Out of the preserved range, or it would stay open in the program and droplet would
+        // never see the end of setup.
+        c.sync->move_above(3 + static_cast<int>(c.preserve_fds));
         const Process& p = *c.process;
-        if (c.console_slave >= 0) {
+        if (c.console_in_container) {
+            raind::UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+            Pty pty = open_pty_in_devpts(root.get(), p.console_size, p.user.uid);
+            attach_console(pty.slave.get());
+            c.sync->send_fd(SyncType::console, pty.master.get());
+        } else if (c.console_slave >= 0) {
             attach_console(c.console_slave);
             ::close(c.console_slave);
         }
@@ -159,9 +170,16 @@ struct ExecChild {
             ::close(fd);
         ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
         ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-        for (NamespaceJoin& j : c.joined->namespaces)
+        // Through the host's /sys/fs/cgroup, before the mount namespace changes what it shows.
+        join_cgroups_of(c.init);
+        for (NamespaceJoin& j : c.joined->namespaces) {
             if (::setns(j.fd.get(), j.flag) < 0)
                 raind::throw_errno("join the container's " + j.type + " namespace");
+            j.fd.reset(); // a namespace fd of the container must not reach its process
+        }
+        // As the namespace's root, what we create (the pty) is owned by a mapped id.
+        if (c.joined->user && (::setresgid(0, 0, 0) < 0 || ::setresuid(0, 0, 0) < 0))
+            raind::throw_errno("switch to root in the container's user namespace");
         // The pid and time namespaces apply to children: the process itself is one more fork.
         long pid = ::syscall(SYS_clone, CLONE_PARENT | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
         if (pid < 0)
@@ -199,12 +217,14 @@ int exec_in_container(const std::string& root, const ExecOptions& o) {
             throw raind::Error("exec --tty --detach needs --console-socket to receive the pty master");
         else
             relay = true;
-        pty = open_pty(process.console_size, map_to_host(spec.linux.uid_mappings, process.user.uid),
-                       map_to_host(spec.linux.gid_mappings, 5));
+        if (!mounts_own_devpts(spec))
+            pty = open_pty(process.console_size, map_to_host(spec.linux.uid_mappings, process.user.uid),
+                           map_to_host(spec.linux.gid_mappings, 5));
     }
 
     auto [parent_sync, child_sync] = SyncSocket::make_pair();
-    ExecChild child{&process, &joined, &child_sync, pty.slave ? pty.slave.get() : -1, o.preserve_fds, {}};
+    ExecChild child{state.pid, &process, &joined, &child_sync, pty.slave ? pty.slave.get() : -1, false, o.preserve_fds, {}};
+    child.console_in_container = process.terminal && !pty.slave;
     child.parent_only_fds = {parent_sync.fd(), init_pidfd.get()};
     if (pty.master)
         child.parent_only_fds.push_back(pty.master.get());
@@ -230,6 +250,10 @@ int exec_in_container(const std::string& root, const ExecOptions& o) {
             pid = static_cast<pid_t>(std::stol(m.payload));
         else if (m.type == SyncType::error)
             error = m.payload;
+        else if (m.type == SyncType::console && m.fd) {
+            pty.master = std::move(m.fd);
+            pty.slave_path = "/dev/pts";
+        }
     }
     while (::waitpid(intermediate, nullptr, 0) < 0 && errno == EINTR) {
     }

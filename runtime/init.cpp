@@ -1,5 +1,6 @@
 #include "init.hpp"
 
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -88,6 +89,14 @@ bool has_in_container_hooks(const Spec& spec) {
         apply_rlimits(spec.process.rlimits);
 
         prepare_rootfs(spec, c.rootfs, c.rootfs_options);
+        if (c.console_in_container) {
+            raind::UniqueFd root(::open(c.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+            if (!root)
+                raind::throw_errno("open " + c.rootfs);
+            Pty pty = open_container_pty(root.get(), spec.process.console_size, spec.process.user.uid);
+            attach_console(pty.slave.get());
+            sync.send_fd(SyncType::console, pty.master.get());
+        }
 
         std::string start_state;
         if (has_in_container_hooks(spec)) {
@@ -114,6 +123,16 @@ bool has_in_container_hooks(const Spec& spec) {
             if (errno != EINTR)
                 ::_exit(1);
         ::close(c.start_listen_fd);
+        // If the caller left a preserved fd number unused, accept may have taken it: the
+        // connection must stay close-on-exec, or `start` would wait on it forever.
+        int first_free = 3 + static_cast<int>(c.preserve_fds + c.listen_fds);
+        if (connection < first_free) {
+            int moved = ::fcntl(connection, F_DUPFD_CLOEXEC, first_free);
+            ::close(connection);
+            if (moved < 0)
+                ::_exit(1);
+            connection = moved;
+        }
         start_process(c, connection, start_state);
     } catch (const std::exception& e) {
         fail_to_parent(sync, e.what());
@@ -132,7 +151,14 @@ void run_intermediate(InitContext& c) noexcept {
         ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         // Everything after this (the cgroup namespace, the init) starts inside the container's cgroup.
         expect(sync, SyncType::cgroup_ready);
+        bool joins_user = false;
+        for (const NamespaceJoin& j : c.namespaces->join)
+            joins_user = joins_user || j.flag == CLONE_NEWUSER;
         join_namespaces(*c.namespaces);
+        // Our host uid means nothing in a joined user namespace: what we create would be
+        // owned by an unmapped id (EOVERFLOW). Act as that namespace's root.
+        if (joins_user && (::setresgid(0, 0, 0) < 0 || ::setresuid(0, 0, 0) < 0))
+            raind::throw_errno("switch to root in the joined user namespace (is id 0 mapped?)");
         int flags = c.namespaces->unshare_flags;
         if (flags & CLONE_NEWUSER) {
             if (::unshare(CLONE_NEWUSER) < 0)

@@ -18,7 +18,8 @@ struct InitContext {
     NamespacePlan* namespaces = nullptr;
     SyncSocket* sync = nullptr;  // the child's end
     int start_listen_fd = -1;    // start.sock, accepted once by `start`
-    int console_slave_fd = -1;   // -1 without a terminal
+    int console_slave_fd = -1;   // a host pty slave, or -1
+    bool console_in_container = false; // open the pty in the container's devpts instead
     std::string rootfs;          // absolute
     RootfsOptions rootfs_options;
     unsigned preserve_fds = 0;

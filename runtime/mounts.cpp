@@ -177,7 +177,9 @@ bool is_allowed_proc_destination(const std::string& clean_destination) {
 void mount_entry(const MountTarget& target, const Mount& mount, size_t index) {
     const std::string name = "mounts[" + std::to_string(index) + "]";
     auto clean = clean_absolute_path(mount.destination);
-    if (mount.destination.empty() || mount.destination.front() != '/' || !clean)
+    if (mount.destination.empty() || mount.destination.front() != '/')
+        throw raind::Error(name + ".destination \"" + mount.destination + "\": must be an absolute path");
+    if (!clean)
         throw raind::Error(name + ".destination \"" + mount.destination + "\": escapes the container's root filesystem");
 
     Context context{target, mount, *clean, {}};

@@ -22,13 +22,6 @@ namespace droplet {
 
 namespace {
 
-bool has_namespace(const Spec& spec, const std::string& type) {
-    for (const auto& ns : spec.linux.namespaces)
-        if (ns.type == type)
-            return true;
-    return false;
-}
-
 void check_path_list(const std::vector<std::string>& paths, const std::string& field) {
     for (size_t i = 0; i < paths.size(); ++i) {
         const std::string name = "config.json: " + field + "[" + std::to_string(i) + "] \"" + paths[i] + "\": ";
@@ -79,11 +72,21 @@ void check_devices(const Spec& spec) {
     }
 }
 
+bool is_readonly(const Mount& mount) {
+    try {
+        return (parse_mount_options(mount.options).flags & MS_RDONLY) != 0;
+    } catch (const raind::Error&) {
+        return false; // mount_entry reports the bad option with the mount's index
+    }
+}
+
 unsigned long root_propagation(const Spec& spec) {
     // runc's default: the host's mounts still reach the container, nothing flows back.
-    if (spec.linux.rootfs_propagation.empty())
+    const unsigned long requested = propagation_flags(spec.linux.rootfs_propagation);
+    // An unbindable "/" could not be bound onto itself: it becomes unbindable after the pivot.
+    if (requested == 0 || (requested & MS_UNBINDABLE))
         return MS_SLAVE | MS_REC;
-    return propagation_flags(spec.linux.rootfs_propagation);
+    return requested;
 }
 
 struct TableDeleter {
@@ -94,7 +97,8 @@ struct IterDeleter {
 };
 
 // pivot_root and MS_MOVE refuse a new root whose parent mount is shared (it would propagate the
-// pivot). Only a "shared"/"rshared" rootfsPropagation leaves it so; make just that mount private.
+// pivot). A shared rootfsPropagation, or a non-recursive one over a shared mount holding the
+// rootfs, leaves it so: make just that mount private.
 void make_parent_mount_private(const std::string& rootfs) {
     struct statx st {};
     if (statx(AT_FDCWD, rootfs.c_str(), 0, STATX_MNT_ID, &st) < 0)
@@ -198,8 +202,7 @@ void prepare_rootfs(const Spec& spec, const std::string& rootfs, const RootfsOpt
     const unsigned long propagation = root_propagation(spec);
     if (mount(nullptr, "/", nullptr, propagation, nullptr) < 0)
         raind::throw_errno("set the propagation of / (rootfsPropagation \"" + spec.linux.rootfs_propagation + "\")");
-    if (propagation & MS_SHARED)
-        make_parent_mount_private(rootfs);
+    make_parent_mount_private(rootfs);
     // pivot_root wants the new root to be a mount point.
     if (mount(rootfs.c_str(), rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0)
         raind::throw_errno("bind-mount the rootfs " + rootfs + " onto itself");
@@ -207,10 +210,25 @@ void prepare_rootfs(const Spec& spec, const std::string& rootfs, const RootfsOpt
     raind::UniqueFd root(open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!root)
         raind::throw_errno("open the rootfs " + rootfs);
-    const MountTarget target{root.get(), rootfs, options.in_user_namespace, has_namespace(spec, "cgroup")};
-    for (size_t i = 0; i < spec.mounts.size(); ++i)
-        mount_entry(target, spec.mounts[i], i);
+    const MountTarget target{root.get(), rootfs, options.in_user_namespace, spec.has_namespace("cgroup")};
+    bool readonly_dev = false;
+    for (size_t i = 0; i < spec.mounts.size(); ++i) {
+        Mount mount = spec.mounts[i];
+        // A read-only /dev is mounted writable and made read-only once its nodes exist.
+        if (clean_absolute_path(mount.destination) == "/dev" && needs_dev_setup(spec) &&
+            is_readonly(mount)) {
+            mount.options.push_back("rw");
+            readonly_dev = true;
+        }
+        mount_entry(target, mount, i);
+    }
     setup_dev(root.get(), spec, options);
+    if (readonly_dev) {
+        auto dev = open_in_root(root.get(), "/dev", O_PATH);
+        if (!dev)
+            throw raind::Error("/dev vanished from " + rootfs);
+        set_mount_attributes(dev.get(), MOUNT_ATTR_RDONLY, 0, false, "make /dev read-only (in " + rootfs + ")");
+    }
 }
 
 void finish_rootfs(const Spec& spec, const std::string& rootfs, const RootfsOptions& options) {

@@ -95,7 +95,11 @@ raind::UniqueFd create_in_root(int root_fd, const std::string& path, CreateKind 
     walked.push_back(duplicate(root_fd));
     std::deque<std::string> pending = split_components(path);
     int symlinks = 0;
+    int steps = 0;
     while (!pending.empty()) {
+        // Each created name is reopened once; only a concurrent rename could loop here forever.
+        if (++steps > 4096)
+            raind::throw_errno("resolve " + path, ELOOP);
         std::string name = std::move(pending.front());
         pending.pop_front();
         if (name == ".")

@@ -4,7 +4,6 @@
 #include <sys/stat.h>
 
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <set>
 
 #include "error.hpp"
@@ -352,6 +351,20 @@ void parse_linux(const json& v, Spec& spec) {
     }
 }
 
+// 1.0.x, 1.1.x, 1.2.x with an optional pre-release suffix ("1.0.2-dev").
+bool supported_version(const std::string& v) {
+    if (v.size() < 5 || v[0] != '1' || v[1] != '.' || v[2] < '0' || v[2] > '2' || v[3] != '.')
+        return false;
+    size_t i = 4;
+    while (i < v.size() && std::isdigit(static_cast<unsigned char>(v[i])))
+        ++i;
+    if (i == 4)
+        return false;
+    if (i == v.size())
+        return true;
+    return v[i] == '-' && i + 1 < v.size();
+}
+
 void check_consistency(const Spec& spec) {
     const Namespace* user = spec.find_namespace("user");
     if ((!spec.linux.uid_mappings.empty() || !spec.linux.gid_mappings.empty()) && !user)
@@ -397,8 +410,7 @@ Spec parse_spec(const std::string& json_text) {
     if (!version)
         fail("ociVersion", "is required");
     spec.oci_version = get_string(*version, "ociVersion");
-    static const std::regex supported(R"(^1\.[0-2]\.[0-9]+(-[0-9A-Za-z.+-]+)?$)");
-    if (!std::regex_match(spec.oci_version, supported))
+    if (!supported_version(spec.oci_version))
         fail("ociVersion", "\"" + spec.oci_version + "\" is not supported (droplet implements 1.0.0 to 1.2.x)");
     const json* root = member(doc, "root");
     if (!root)
@@ -539,7 +551,7 @@ json default_spec(bool rootless) {
         mounts[2]["options"] = {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"};
     }
     return {
-        {"ociVersion", "1.2.0"},
+        {"ociVersion", "1.0.2"}, // what runc writes; crun 1.8 refuses newer
         {"process",
          {{"terminal", true},
           {"user", {{"uid", 0}, {"gid", 0}}},

@@ -1,10 +1,10 @@
 #include "sync.hpp"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 
 #include <cerrno>
 #include <cstring>
-#include <vector>
 
 #include "error.hpp"
 
@@ -32,15 +32,52 @@ bool SyncSocket::send_noexcept(SyncType type, std::string_view payload) noexcept
     }
 }
 
+void SyncSocket::move_above(int min) {
+    if (fd_.get() >= min)
+        return;
+    int moved = ::fcntl(fd_.get(), F_DUPFD_CLOEXEC, min);
+    if (moved < 0)
+        raind::throw_errno("move the sync socket out of the preserved fds");
+    fd_.reset(moved);
+}
+
+void SyncSocket::send_fd(SyncType type, int fd) {
+    uint32_t header = static_cast<uint32_t>(type);
+    iovec iov{&header, sizeof header};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))]{};
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(cmsg), &fd, sizeof fd);
+    while (::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL) < 0)
+        if (errno != EINTR)
+            raind::throw_errno("send an fd to droplet");
+}
+
 void SyncSocket::send(SyncType type, std::string_view payload) {
     if (!send_noexcept(type, payload))
         raind::throw_errno("send to the container init");
 }
 
 bool SyncSocket::receive(SyncMessage& message) {
-    std::vector<char> buf(65536);
+    // Static and never cleared: only the bytes a message fills are ever touched (droplet is
+    // single-threaded, and its peak RSS is part of what start-up costs).
+    static char buf[65536];
     for (;;) {
-        ssize_t n = ::recv(fd_.get(), buf.data(), buf.size(), 0);
+        iovec iov{buf, sizeof buf};
+        msghdr msg{};
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))]{};
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof control;
+        ssize_t n = ::recvmsg(fd_.get(), &msg, MSG_CMSG_CLOEXEC);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
@@ -50,9 +87,16 @@ bool SyncSocket::receive(SyncMessage& message) {
         if (static_cast<size_t>(n) < sizeof(uint32_t))
             throw raind::Error("short message on the init sync channel");
         uint32_t header;
-        std::memcpy(&header, buf.data(), sizeof header);
+        std::memcpy(&header, buf, sizeof header);
         message.type = static_cast<SyncType>(header);
-        message.payload.assign(buf.data() + sizeof header, static_cast<size_t>(n) - sizeof header);
+        message.payload.assign(buf + sizeof header, static_cast<size_t>(n) - sizeof header);
+        message.fd.reset();
+        for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+                int fd;
+                std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+                message.fd.reset(fd);
+            }
         return true;
     }
 }

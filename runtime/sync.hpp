@@ -19,12 +19,14 @@ enum class SyncType : uint32_t {
     hooks_request,  // init → parent: mounts are ready, run prestart/createRuntime
     hooks_done,     // parent → init: payload is the state JSON for the in-container hooks
     created,        // init → parent: parked, waiting for `start`
+    console,        // init → parent: carries the pty master opened in the container's devpts
     cgroup_ready,   // parent → intermediate: you are in the container's cgroup
 };
 
 struct SyncMessage {
     SyncType type{};
     std::string payload;
+    raind::UniqueFd fd; // passed with SCM_RIGHTS (SyncType::console)
 };
 
 class SyncSocket {
@@ -38,10 +40,15 @@ public:
     // Throws on failure (parent side); the child side uses send_noexcept.
     void send(SyncType type, std::string_view payload = {});
     bool send_noexcept(SyncType type, std::string_view payload = {}) noexcept;
+    // Sends `fd` along with the message.
+    void send_fd(SyncType type, int fd);
     // Returns false on EOF (the peer is gone).
     bool receive(SyncMessage& message);
 
     int fd() const { return fd_.get(); }
+    // Renumbers the socket to `min` or above (close-on-exec), out of a range of fds that is
+    // about to be passed to a container process.
+    void move_above(int min);
     void close() { fd_.reset(); }
 
 private:

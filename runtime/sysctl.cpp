@@ -43,13 +43,6 @@ std::string namespace_of(const std::string& key) {
     return {};
 }
 
-bool has_namespace(const Spec& spec, const std::string& type) {
-    for (const auto& ns : spec.linux.namespaces)
-        if (ns.type == type)
-            return true;
-    return false;
-}
-
 std::string quoted(const std::string& key) { return "linux.sysctl \"" + key + "\""; }
 
 } // namespace
@@ -83,7 +76,7 @@ void validate_sysctls(const Spec& spec) {
         if (ns.empty())
             throw raind::Error("config.json: " + quoted(key) +
                                ": not isolated by any namespace, refusing to change the host's value");
-        if (!has_namespace(spec, ns))
+        if (!spec.has_namespace(ns))
             throw raind::Error("config.json: " + quoted(key) + ": needs the container's own " + ns +
                                " namespace (linux.namespaces), refusing to change the host's value");
     }

@@ -16,7 +16,7 @@ RAIND_RUN_DEPS=(
 )
 RAIND_TEST_DEPS=(
     python3 python3-cryptography openssl apache2-utils docker-registry skopeo
-    crun runc podman tmux curl iproute2
+    crun runc podman tmux jq curl iproute2 time
 )
 
 say() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -94,7 +95,9 @@ ChildResult run_isolated(const IsolationOptions& options, const std::function<vo
             if (write(ready[1], &byte, 1) != 1 || read(mapped[0], &byte, 1) != 1)
                 fail(out, "wait for the id maps");
         }
-        if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWCGROUP) < 0)
+        const int cgroup = options.cgroup_namespace ? CLONE_NEWCGROUP : 0;
+        const int network = options.network_namespace ? CLONE_NEWNET : 0;
+        if (unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | cgroup | network) < 0)
             fail(out, "unshare namespaces");
         pid_t init = fork();
         if (init < 0)
@@ -161,7 +164,7 @@ TempRootfs::TempRootfs() {
     for (const char* sub : {"bin", "etc", "proc", "sys", "dev", "tmp", "root"})
         fs::create_directories(root + "/" + sub);
     fs::copy_file("/bin/busybox", root + "/bin/busybox");
-    for (const char* tool : {"sh", "cat", "ls", "mount"})
+    for (const char* tool : {"sh", "cat", "ls", "mount", "stat", "readlink", "wc", "grep", "touch", "head", "id"})
         fs::create_symlink("busybox", root + "/bin/" + tool);
     write_file(root + "/etc/hostname", "image\n");
 }
@@ -208,6 +211,7 @@ std::string mount_flags(const std::string& path) {
     add(ST_NOSUID, "nosuid");
     add(ST_NODEV, "nodev");
     add(ST_NOEXEC, "noexec");
+    add(ST_NOATIME, "noatime");
     return flags;
 }
 
@@ -222,13 +226,18 @@ std::string device_node(const std::string& path) {
     return text;
 }
 
-std::string read_text(const std::string& path) {
-    std::ifstream file(path);
-    if (!file)
+std::string read_text(const std::string& path, size_t limit) {
+    // Bounded: a test that went wrong may be reading /dev/zero.
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return std::string("error:") + std::strerror(errno);
-    std::stringstream content;
-    content << file.rdbuf();
-    return content.str();
+    std::string content;
+    char buffer[4096];
+    ssize_t n;
+    while (content.size() < limit && (n = read(fd, buffer, std::min(sizeof buffer, limit - content.size()))) > 0)
+        content.append(buffer, static_cast<size_t>(n));
+    close(fd);
+    return content;
 }
 
 std::string write_result(const std::string& path) {

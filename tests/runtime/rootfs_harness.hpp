@@ -23,6 +23,8 @@ struct IsolationOptions {
     // Mounted (tmpfs nosuid,nodev,noexec) in the child before the user namespace exists, so the
     // kernel locks those flags for the container: the userns bind tests use it.
     std::string locked_mount;
+    bool cgroup_namespace = true;
+    bool network_namespace = true;
 };
 
 struct ChildResult {
@@ -51,7 +53,7 @@ private:
 std::string fs_type(const std::string& path);          // "tmpfs", "proc", "sysfs"… or "error:<errno>"
 std::string mount_flags(const std::string& path);      // "ro,nosuid,nodev,noexec" subset, "" for none
 std::string device_node(const std::string& path);      // "c 1:3 0666 0:0"
-std::string read_text(const std::string& path);        // content or "error:<message>"
+std::string read_text(const std::string& path, size_t limit = 1 << 20); // content or "error:<message>"
 std::string write_result(const std::string& path);     // "ok" or strerror of open/write
 std::string link_target(const std::string& path);
 std::string mountinfo_line(const std::string& mount_point); // this process's mountinfo line for it

@@ -277,6 +277,7 @@ TEST_F(RootfsTest, BindAndTmpfsOptions) {
     spec.mounts.push_back(make_mount("/top-ro", "bind", source, {"rbind", "ro", "nosuid"}));
     spec.mounts.push_back(make_mount("/all-ro", "none", source, {"rbind", "rro", "noexec"}));
     spec.mounts.push_back(make_mount("/plain", "bind", source, {"bind"}));
+    spec.mounts.push_back(make_mount("/noatime", "bind", source, {"bind", "noatime", "nodev"}));
     spec.mounts.push_back(make_mount("/etc/bound-file", "bind", source + "/file.txt", {"bind", "ro"}));
     spec.mounts.push_back(make_mount("/scratch", "tmpfs", "tmpfs", {"size=1m", "mode=700", "nodev", "noexec"}));
     spec.mounts.push_back(make_mount("/run/shared", "tmpfs", "tmpfs", {"size=1m", "rshared"}));
@@ -290,7 +291,7 @@ TEST_F(RootfsTest, BindAndTmpfsOptions) {
             throw std::runtime_error("submount");
         prepare_rootfs(spec, rootfs, {});
         finish_rootfs(spec, rootfs, {});
-        for (const char* path : {"/top-ro", "/top-ro/sub", "/all-ro", "/all-ro/sub", "/plain", "/etc/bound-file", "/scratch"})
+        for (const char* path : {"/top-ro", "/top-ro/sub", "/all-ro", "/all-ro/sub", "/plain", "/noatime", "/etc/bound-file", "/scratch"})
             facts.set(std::string("flags ") + path, test::mount_flags(path));
         facts.set("bound file", test::read_text("/etc/bound-file"));
         facts.set("plain sub", test::fs_type("/plain/sub"));
@@ -311,6 +312,7 @@ TEST_F(RootfsTest, BindAndTmpfsOptions) {
     EXPECT_EQ(fact(result, "flags /all-ro/sub"), "ro");
     EXPECT_EQ(fact(result, "write /all-ro/sub"), "Read-only file system");
     EXPECT_EQ(fact(result, "flags /plain"), "");
+    EXPECT_EQ(fact(result, "flags /noatime"), "nodev,noatime");
     EXPECT_EQ(fact(result, "plain sub"), "ext4") << "a plain bind does not bring submounts";
     EXPECT_EQ(fact(result, "flags /etc/bound-file"), "ro");
     EXPECT_EQ(fact(result, "bound file"), "content");
@@ -326,8 +328,10 @@ TEST_F(RootfsTest, RootPropagationReadonlyRootAndSysctls) {
     Spec spec = minimal_spec();
     spec.linux.rootfs_propagation = "rshared";
     spec.root.readonly = true;
-    spec.linux.sysctl = {{"net.ipv4.ip_forward", "1"}, {"kernel.shmmax", "123456789"}, {"kernel.hostname", "from-sysctl"}};
-    const std::string host_forward = test::read_text("/proc/sys/net/ipv4/ip_forward");
+    spec.linux.sysctl = {{"net.ipv4.ip_forward", "1"},
+                         {"net.ipv4.ip_unprivileged_port_start", "1234"},
+                         {"kernel.shmmax", "123456789"},
+                         {"kernel.hostname", "from-sysctl"}};
     const std::string rootfs = tmp.rootfs();
     auto result = test::run_isolated({}, [&](Facts& facts) {
         validate_rootfs(spec);
@@ -337,6 +341,7 @@ TEST_F(RootfsTest, RootPropagationReadonlyRootAndSysctls) {
         facts.set("write /", test::write_result("/new-file"));
         facts.set("write /dev", test::write_result("/dev/new-file"));
         facts.set("ip_forward", test::read_text("/proc/sys/net/ipv4/ip_forward"));
+        facts.set("port_start", test::read_text("/proc/sys/net/ipv4/ip_unprivileged_port_start"));
         facts.set("shmmax", test::read_text("/proc/sys/kernel/shmmax"));
         facts.set("hostname", test::read_text("/proc/sys/kernel/hostname"));
     });
@@ -348,11 +353,14 @@ TEST_F(RootfsTest, RootPropagationReadonlyRootAndSysctls) {
     EXPECT_EQ(fact(result, "ip_forward"), "1\n");
     EXPECT_EQ(fact(result, "shmmax"), "123456789\n");
     EXPECT_EQ(fact(result, "hostname"), "from-sysctl\n");
-    EXPECT_EQ(test::read_text("/proc/sys/net/ipv4/ip_forward"), host_forward) << "the host's value changed";
+    EXPECT_EQ(fact(result, "port_start"), "1234\n");
+    // A value no other test would write, so parallel tests cannot make this flaky.
+    EXPECT_NE(test::read_text("/proc/sys/net/ipv4/ip_unprivileged_port_start"), "1234\n") << "the host's value changed";
+    EXPECT_NE(test::read_text("/proc/sys/kernel/shmmax"), "123456789\n") << "the host's value changed";
     EXPECT_FALSE(std::filesystem::exists(tmp.rootfs() + "/new-file"));
 }
 
-TEST_F(RootfsTest, DefaultPropagationIsSlaveAndPrivateStaysPrivate) {
+TEST_F(RootfsTest, RootPropagationSlaveByDefaultPrivateOrUnbindableOnRequest) {
     Spec spec = minimal_spec();
     const std::string rootfs = tmp.rootfs();
     auto observe_root = [&](const Spec& with) {
@@ -375,6 +383,10 @@ TEST_F(RootfsTest, DefaultPropagationIsSlaveAndPrivateStaysPrivate) {
     ASSERT_EQ(error_of(private_root), "");
     EXPECT_THAT(fact(private_root, "root"), ::testing::Not(HasSubstr("master:")));
     EXPECT_THAT(fact(private_root, "root"), ::testing::Not(HasSubstr("shared:")));
+    spec.linux.rootfs_propagation = "runbindable";
+    auto unbindable = observe_root(spec);
+    ASSERT_EQ(error_of(unbindable), "");
+    EXPECT_THAT(fact(unbindable, "root"), HasSubstr(" unbindable "));
 }
 
 TEST_F(RootfsTest, NoPivotMovesTheRootfsAndChroots) {
@@ -458,6 +470,146 @@ TEST_F(RootfsTest, FailuresNameWhatFailedAndLeaveNoHostMount) {
     Spec bad_sysctl = minimal_spec();
     bad_sysctl.linux.sysctl = {{"net.ipv4.no_such_key", "1"}};
     EXPECT_THAT(error_for(bad_sysctl), HasSubstr("linux.sysctl \"net.ipv4.no_such_key\": open /proc/sys/net/ipv4/no_such_key"));
+}
+
+
+TEST_F(RootfsTest, CgroupWithoutACgroupNamespaceBindsTheContainersOwnCgroup) {
+    // Without a cgroup namespace a fresh cgroup2 mount would show the host's whole tree.
+    std::string unified;
+    for (const char* candidate : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"})
+        if (test::fs_type(candidate) == "cgroup2")
+            unified = candidate;
+    if (unified.empty())
+        GTEST_SKIP() << "no cgroup2 hierarchy mounted";
+    const std::string own = unified + "/droplet-rootfs-test-" + std::to_string(getpid());
+    ASSERT_EQ(mkdir(own.c_str(), 0755), 0);
+    Spec spec = minimal_spec();
+    std::erase_if(spec.linux.namespaces, [](const Namespace& ns) { return ns.type == "cgroup"; });
+    spec.mounts.push_back(make_mount("/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "noexec", "nodev", "ro"}));
+    const std::string rootfs = tmp.rootfs();
+    IsolationOptions isolation;
+    isolation.cgroup_namespace = false;
+    auto result = test::run_isolated(isolation, [&](Facts& facts) {
+        std::ofstream(own + "/cgroup.procs") << "0\n";
+        struct stat expected {};
+        stat(own.c_str(), &expected);
+        prepare_rootfs(spec, rootfs, {});
+        finish_rootfs(spec, rootfs, {});
+        struct stat seen {};
+        stat("/sys/fs/cgroup", &seen);
+        facts.set("same directory", seen.st_ino == expected.st_ino && seen.st_dev == expected.st_dev ? "yes" : "no");
+        facts.set("type", test::fs_type("/sys/fs/cgroup"));
+        facts.set("flags", test::mount_flags("/sys/fs/cgroup"));
+        facts.set("procs", test::read_text("/sys/fs/cgroup/cgroup.procs"));
+    });
+    rmdir(own.c_str());
+    ASSERT_EQ(error_of(result), "");
+    EXPECT_EQ(fact(result, "same directory"), "yes");
+    EXPECT_EQ(fact(result, "type"), "cgroup2");
+    EXPECT_EQ(fact(result, "flags"), "ro,nosuid,nodev,noexec");
+    EXPECT_EQ(fact(result, "procs"), "1\n") << "only the container's init is in its cgroup";
+}
+
+
+TEST_F(RootfsTest, SysfsInAUserNamespaceWithoutItsOwnNetworkIsTheHostsBoundReadOnly) {
+    // The kernel refuses a fresh sysfs to a user namespace that does not own the network
+    // namespace; droplet then binds the host's /sys (runc does the same).
+    Spec spec = minimal_spec();
+    spec.mounts.push_back(make_mount("/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}));
+    const std::string rootfs = tmp.rootfs();
+    RootfsOptions options;
+    options.in_user_namespace = true;
+    IsolationOptions isolation;
+    isolation.user_namespace = true;
+    isolation.network_namespace = false;
+    auto result = test::run_isolated(isolation, [&](Facts& facts) {
+        prepare_rootfs(spec, rootfs, options);
+        finish_rootfs(spec, rootfs, options);
+        facts.set("type", test::fs_type("/sys"));
+        facts.set("flags", test::mount_flags("/sys"));
+        facts.set("kernel dir", access("/sys/kernel", F_OK) == 0 ? "yes" : "no");
+        facts.set("below /sys/fs/cgroup", test::fs_type("/sys/fs/cgroup"));
+        facts.set("write", test::write_result("/sys/kernel/new"));
+    });
+    ASSERT_EQ(error_of(result), "");
+    EXPECT_EQ(fact(result, "type"), "sysfs");
+    EXPECT_EQ(fact(result, "flags"), "ro,nosuid,nodev,noexec");
+    EXPECT_EQ(fact(result, "kernel dir"), "yes");
+    EXPECT_NE(fact(result, "below /sys/fs/cgroup"), "sysfs") << "the host's submounts come with the bind";
+    EXPECT_EQ(fact(result, "write"), "Read-only file system");
+}
+
+
+TEST_F(RootfsTest, ReadOnlyDevStillGetsItsDevices) {
+    Spec spec = minimal_spec();
+    spec.mounts[1] = make_mount("/dev", "tmpfs", "tmpfs", {"nosuid", "mode=755", "ro"});
+    const std::string rootfs = tmp.rootfs();
+    auto result = test::run_isolated({}, [&](Facts& facts) {
+        prepare_rootfs(spec, rootfs, {});
+        finish_rootfs(spec, rootfs, {});
+        facts.set("null", test::device_node("/dev/null"));
+        facts.set("flags", test::mount_flags("/dev"));
+        facts.set("write", test::write_result("/dev/new"));
+        facts.set("write null", test::write_result("/dev/null"));
+    });
+    ASSERT_EQ(error_of(result), "");
+    EXPECT_THAT(fact(result, "null"), StartsWith("c 1:3 0666"));
+    EXPECT_EQ(fact(result, "flags"), "ro,nosuid");
+    EXPECT_EQ(fact(result, "write"), "Read-only file system");
+    EXPECT_EQ(fact(result, "write null"), "ok") << "a device on a read-only mount is still writable";
+}
+
+
+TEST_F(RootfsTest, NonRecursivePropagationOverASharedMountHoldingTheRootfs) {
+    // "private" changes "/" only; the rootfs sits in a shared mount of its own (as under a
+    // shared /var/lib), which pivot_root would refuse as the new root's parent.
+    Spec spec = minimal_spec();
+    spec.linux.rootfs_propagation = "private";
+    const std::string rootfs = tmp.rootfs();
+    auto result = test::run_isolated({}, [&](Facts& facts) {
+        if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0 ||
+            mount(rootfs.c_str(), rootfs.c_str(), nullptr, MS_BIND, nullptr) < 0 ||
+            mount(nullptr, rootfs.c_str(), nullptr, MS_SHARED, nullptr) < 0)
+            throw std::runtime_error("shared holder mount");
+        prepare_rootfs(spec, rootfs, {});
+        finish_rootfs(spec, rootfs, {});
+        facts.set("root", test::mountinfo_line("/"));
+    });
+    ASSERT_EQ(error_of(result), "");
+    EXPECT_THAT(fact(result, "root"), ::testing::Not(HasSubstr("shared:")));
+}
+
+
+TEST_F(RootfsTest, ImageDevSymlinksDoNotSteerDeviceNodes) {
+    // Without a /dev mount the image's own /dev gets the nodes: a symlink there must be
+    // replaced, not followed onto another file of the image.
+    write_file(tmp.rootfs() + "/etc/victim", "victim");
+    write_file(tmp.rootfs() + "/etc/victim2", "victim2");
+    Spec spec = minimal_spec();
+    spec.mounts.pop_back(); // no /dev tmpfs
+    const std::string rootfs = tmp.rootfs();
+    for (bool user_namespace : {false, true}) {
+        // mknod replaced them on disk in the first round: plant them again.
+        std::filesystem::remove(tmp.rootfs() + "/dev/zero");
+        std::filesystem::remove(tmp.rootfs() + "/dev/null");
+        std::filesystem::create_symlink("/etc/victim", tmp.rootfs() + "/dev/zero");
+        std::filesystem::create_symlink("/etc/victim2", tmp.rootfs() + "/dev/null");
+        RootfsOptions options;
+        options.in_user_namespace = user_namespace;
+        IsolationOptions isolation;
+        isolation.user_namespace = user_namespace;
+        auto result = test::run_isolated(isolation, [&](Facts& facts) {
+            prepare_rootfs(spec, rootfs, options);
+            finish_rootfs(spec, rootfs, options);
+            facts.set("victim", test::read_text("/etc/victim", 64));
+            facts.set("victim2", test::read_text("/etc/victim2", 64));
+            facts.set("zero", test::device_node("/dev/zero"));
+        });
+        ASSERT_EQ(error_of(result), "") << "user namespace: " << user_namespace;
+        EXPECT_EQ(fact(result, "victim"), "victim") << "user namespace: " << user_namespace;
+        EXPECT_EQ(fact(result, "victim2"), "victim2") << "user namespace: " << user_namespace;
+        EXPECT_THAT(fact(result, "zero"), StartsWith("c 1:5 ")) << "user namespace: " << user_namespace;
+    }
 }
 
 } // namespace

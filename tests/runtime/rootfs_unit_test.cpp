@@ -1,7 +1,12 @@
 // Option parsing and config validation for the rootfs: no privileges needed.
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "devices.hpp"
 #include "error.hpp"
@@ -227,6 +232,71 @@ TEST(Devices, SpecDevicesMergeWithTheDefaults) {
     EXPECT_TRUE(needs_dev_setup(spec));
     spec.mounts.push_back(make_mount("/dev", "bind", "/dev", {"rbind"}));
     EXPECT_FALSE(needs_dev_setup(spec)) << "a bind of the host's /dev is used as it is";
+}
+
+
+// Resolution inside a root needs no privileges: a plain temp directory plays the rootfs.
+class ResolveInRoot : public ::testing::Test {
+protected:
+    void SetUp() override {
+        char pattern[] = "/tmp/droplet-safe-path-XXXXXX";
+        ASSERT_NE(mkdtemp(pattern), nullptr);
+        dir = pattern;
+        root = dir + "/root";
+        outside = dir + "/outside";
+        std::filesystem::create_directories(root + "/etc");
+        std::filesystem::create_directories(outside);
+        root_fd = raind::UniqueFd(open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+        ASSERT_TRUE(root_fd);
+    }
+    void TearDown() override { std::filesystem::remove_all(dir); }
+
+    // Where an O_PATH fd really points, as the kernel sees it.
+    static std::string where(const raind::UniqueFd& fd) {
+        return std::filesystem::read_symlink("/proc/self/fd/" + std::to_string(fd.get())).string();
+    }
+
+    std::string dir, root, outside;
+    raind::UniqueFd root_fd;
+};
+
+TEST_F(ResolveInRoot, AbsoluteSymlinkStaysInside) {
+    std::filesystem::create_directory_symlink(outside, root + "/mnt");
+    auto fd = create_in_root(root_fd.get(), "/mnt/sub", CreateKind::directory);
+    EXPECT_EQ(where(fd), root + outside + "/sub");
+    EXPECT_TRUE(std::filesystem::is_empty(outside)) << "created on the host";
+}
+
+TEST_F(ResolveInRoot, DotDotClimbsNoHigherThanTheRoot) {
+    std::filesystem::create_directory_symlink("../../../../../..", root + "/up");
+    auto fd = create_in_root(root_fd.get(), "/up/../../etc/../made", CreateKind::directory);
+    EXPECT_EQ(where(fd), root + "/made");
+    auto existing = open_in_root(root_fd.get(), "/up/../../etc", O_PATH);
+    ASSERT_TRUE(existing);
+    EXPECT_EQ(where(existing), root + "/etc");
+}
+
+TEST_F(ResolveInRoot, DanglingRelativeSymlinkAndFiles) {
+    std::filesystem::create_symlink("../var/lib/data.conf", root + "/etc/data.conf");
+    auto fd = create_in_root(root_fd.get(), "/etc/data.conf", CreateKind::file);
+    EXPECT_EQ(where(fd), root + "/var/lib/data.conf");
+    EXPECT_TRUE(std::filesystem::is_regular_file(root + "/var/lib/data.conf"));
+}
+
+TEST_F(ResolveInRoot, SymlinkLoopIsAnError) {
+    std::filesystem::create_symlink("b", root + "/a");
+    std::filesystem::create_symlink("a", root + "/b");
+    try {
+        create_in_root(root_fd.get(), "/a/x", CreateKind::directory);
+        ADD_FAILURE() << "a symlink loop was resolved";
+    } catch (const raind::SystemError& e) {
+        EXPECT_EQ(e.code(), ELOOP);
+        EXPECT_THAT(e.what(), HasSubstr("/a/x"));
+    }
+}
+
+TEST_F(ResolveInRoot, MissingPathIsEmptyNotAnError) {
+    EXPECT_FALSE(open_in_root(root_fd.get(), "/no/such/path", O_PATH));
 }
 
 } // namespace
