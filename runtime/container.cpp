@@ -17,6 +17,7 @@
 
 #include "apparmor.hpp"
 #include "capabilities.hpp"
+#include "container_cgroup.hpp"
 #include "console.hpp"
 #include "error.hpp"
 #include "file_util.hpp"
@@ -154,6 +155,9 @@ CreatedContainer create_container(const std::string& root, const CreateOptions& 
             throw raind::Error("process.terminal is true but no --console-socket was given to receive the pty master");
     }
 
+    std::unique_ptr<CgroupManager> cgroup = make_cgroup_manager(cgroup_config(spec, o.id, o.systemd_cgroup));
+    CgroupCreation cgroup_creation(*cgroup); // declared first: undone after the processes are killed
+
     make_dirs(root, 0700);
     std::string dir = state_dir(root, o.id);
     if (::mkdir(dir.c_str(), 0700) < 0) {
@@ -207,12 +211,16 @@ CreatedContainer create_container(const std::string& root, const CreateOptions& 
         context.parent_only_fds.push_back(console_socket.get());
     context.seccomp = &seccomp;
 
-    pid_t intermediate = ::fork();
+    bool in_cgroup = false;
+    pid_t intermediate = fork_into_cgroup(cgroup->precreate(), in_cgroup);
     if (intermediate < 0)
         raind::throw_errno("fork");
     if (intermediate == 0)
         run_intermediate(context);
     cleanup.set_intermediate(intermediate);
+    cgroup->enter(intermediate, in_cgroup);
+    set_cgroup_record(state, cgroup->record()); // the systemd driver learns its path in enter()
+    parent_sync.send(SyncType::cgroup_ready);
     child_sync.close();
     start_listen.reset();
     pty.slave.reset();
@@ -272,6 +280,7 @@ CreatedContainer create_container(const std::string& root, const CreateOptions& 
     else if (o.keep_console)
         created.console_master = std::move(pty.master);
     cleanup.release();
+    cgroup_creation.release();
     created.state = std::move(state);
     created.pidfd = std::move(pidfd);
     return created;
@@ -323,9 +332,7 @@ void kill_container(const std::string& root, const std::string& id, int signal, 
     if (!pidfd || current_status(root, state) == Status::stopped)
         throw raind::Error("container \"" + id + "\" is not running");
     if (all)
-        for (pid_t pid : container_pids(state))
-            if (pid != state.pid)
-                ::kill(pid, signal);
+        signal_container_processes(state, signal);
     if (pidfd_send_signal(pidfd.get(), signal, nullptr, 0) < 0 && errno != ESRCH)
         raind::throw_errno("send signal " + std::to_string(signal) + " to container \"" + id + "\"");
 }
@@ -361,9 +368,7 @@ void delete_container(const std::string& root, const std::string& id, bool force
     if (status != Status::stopped) {
         raind::UniqueFd pidfd = open_init_pidfd(state);
         if (pidfd) {
-            for (pid_t pid : container_pids(state))
-                if (pid != state.pid)
-                    ::kill(pid, SIGKILL);
+            kill_container_processes(state);
             pidfd_send_signal(pidfd.get(), SIGKILL, nullptr, 0);
             if (!wait_for_exit(pidfd.get(), 10000))
                 throw raind::Error("delete container \"" + id + "\": its init did not exit after SIGKILL");
@@ -378,6 +383,7 @@ void delete_container(const std::string& root, const std::string& id, bool force
         raind::log::warning("container \"" + id + "\": cannot read its saved config for poststop hooks: " +
                             e.what() + ", ignoring");
     }
+    destroy_container_cgroup(state);
     remove_state_dir(dir);
     if (!poststop.empty())
         run_hooks_warn(poststop, "poststop", state_text(state, Status::stopped));

@@ -14,6 +14,7 @@ struct CreateOptions {
     std::string pid_file;
     std::string console_socket;
     bool no_pivot = false;
+    bool systemd_cgroup = false; // --systemd-cgroup
     unsigned preserve_fds = 0;
     // `run` in the foreground with a terminal and no console socket keeps the pty master.
     bool keep_console = false;

@@ -17,6 +17,7 @@
 #include "capabilities.hpp"
 #include "cgroup_join.hpp"
 #include "console.hpp"
+#include "container_cgroup.hpp"
 #include "error.hpp"
 #include "file_util.hpp"
 #include "foreground.hpp"
@@ -239,7 +240,10 @@ int exec_in_container(const std::string& root, const ExecOptions& o) {
         child.parent_only_fds.push_back(console_socket.get());
     child.seccomp = &seccomp;
 
-    pid_t intermediate = ::fork();
+    // The process starts inside the container's cgroup (before it joins the cgroup namespace).
+    raind::UniqueFd cgroup(open_cgroup_directory(cgroup_record(state)));
+    bool in_cgroup = false;
+    pid_t intermediate = fork_into_cgroup(cgroup.get(), in_cgroup);
     if (intermediate < 0)
         raind::throw_errno("fork");
     if (intermediate == 0)

@@ -153,6 +153,8 @@ void run_intermediate(InitContext& c) noexcept {
             ::close(fd);
         ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
         ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        // Everything after this (the cgroup namespace, the init) starts inside the container's cgroup.
+        expect(sync, SyncType::cgroup_ready);
         bool joins_user = false;
         for (const NamespaceJoin& j : c.namespaces->join)
             joins_user = joins_user || j.flag == CLONE_NEWUSER;

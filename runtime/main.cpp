@@ -60,7 +60,8 @@ int main(int argc, char** argv) {
         droplet::add_create(app, global), droplet::add_start(app, global),  droplet::add_run(app, global),
         droplet::add_state(app, global),  droplet::add_kill(app, global),   droplet::add_delete(app, global),
         droplet::add_exec(app, global),   droplet::add_list(app, global),   droplet::add_ps(app, global),
-        droplet::add_spec(app, global),   droplet::add_features(app, global),
+        droplet::add_spec(app, global),   droplet::add_features(app, global), droplet::add_pause(app, global),
+        droplet::add_resume(app, global), droplet::add_update(app, global),   droplet::add_events(app, global),
     };
     try {
         app.parse(argc, argv);
@@ -69,8 +70,6 @@ int main(int argc, char** argv) {
     }
     raind::log::configure("droplet", global.debug ? raind::log::Level::debug : raind::log::Level::warning,
                           global.log, global.log_format == "json" ? raind::log::Format::json : raind::log::Format::text);
-    if (global.systemd_cgroup)
-        raind::log::debug("--systemd-cgroup: cgroup placement is not implemented yet, ignoring");
     for (auto& command : commands) {
         if (!command.app->parsed())
             continue;

@@ -64,6 +64,11 @@ ContainerState load_state(const std::string& root, const std::string& id) {
         s.created = j.value("created", "");
         s.owner = j.value("owner", 0u);
         s.annotations = j.value("annotations", std::map<std::string, std::string>{});
+        if (auto cgroup = j.find("cgroup"); cgroup != j.end()) {
+            s.cgroup_driver = cgroup->value("driver", "");
+            s.cgroup_path = cgroup->value("path", "");
+            s.cgroup_unit = cgroup->value("unit", "");
+        }
     } catch (const nlohmann::json::exception& e) {
         throw raind::Error(path + ": corrupt state: " + e.what());
     }
@@ -74,6 +79,8 @@ void save_state(const std::string& dir, const ContainerState& s) {
     nlohmann::json j{{"ociVersion", s.oci_version}, {"id", s.id},         {"bundle", s.bundle},
                      {"rootfs", s.rootfs},         {"pid", s.pid},        {"pidStartTime", s.pid_start_time},
                      {"created", s.created},       {"owner", s.owner},    {"annotations", s.annotations}};
+    if (!s.cgroup_driver.empty())
+        j["cgroup"] = {{"driver", s.cgroup_driver}, {"path", s.cgroup_path}, {"unit", s.cgroup_unit}};
     write_file_atomic(dir + "/state.json", j.dump());
 }
 

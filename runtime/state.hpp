@@ -29,6 +29,8 @@ struct ContainerState {
     std::string created;         // RFC 3339, UTC
     uid_t owner = 0;
     std::map<std::string, std::string> annotations;
+    // Where the container's cgroup is (cgroup.hpp's CgroupRecord); driver "" when cgroups are disabled.
+    std::string cgroup_driver, cgroup_path, cgroup_unit;
 };
 
 // Rejects ids that are empty, too long or could leave the state root.

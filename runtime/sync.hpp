@@ -20,6 +20,7 @@ enum class SyncType : uint32_t {
     hooks_done,     // parent → init: payload is the state JSON for the in-container hooks
     created,        // init → parent: parked, waiting for `start`
     console,        // init → parent: carries the pty master opened in the container's devpts
+    cgroup_ready,   // parent → intermediate: you are in the container's cgroup
 };
 
 struct SyncMessage {

@@ -35,5 +35,9 @@ Command add_list(CLI::App& parent, const GlobalOptions& global);
 Command add_ps(CLI::App& parent, const GlobalOptions& global);
 Command add_spec(CLI::App& parent, const GlobalOptions& global);
 Command add_features(CLI::App& parent, const GlobalOptions& global);
+Command add_pause(CLI::App& parent, const GlobalOptions& global);
+Command add_resume(CLI::App& parent, const GlobalOptions& global);
+Command add_update(CLI::App& parent, const GlobalOptions& global);
+Command add_events(CLI::App& parent, const GlobalOptions& global);
 
 } // namespace droplet

@@ -16,6 +16,7 @@ Command add_create(CLI::App& parent, const GlobalOptions& global) {
     app->add_option("--preserve-fds", o->preserve_fds, "pass this many extra fds (from 3) to the container");
     app->add_flag("--no-new-keyring")->description("accepted for runc compatibility; droplet does not create keyrings");
     return {app, [o, &global] {
+                o->systemd_cgroup = global.systemd_cgroup;
                 create_container(global.root, *o);
                 return 0;
             }};

@@ -40,7 +40,7 @@ Command add_features(CLI::App& parent, const GlobalOptions&) {
                     {"linux",
                      {{"namespaces", {"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"}},
                       {"capabilities", caps},
-                      {"cgroup", {{"v1", false}, {"v2", false}, {"systemd", false}, {"systemdUser", false}}},
+                      {"cgroup", {{"v1", false}, {"v2", true}, {"systemd", true}, {"systemdUser", false}, {"rdma", false}}},
                       {"seccomp", seccomp_features()},
                       // Support is built in; whether this kernel has AppArmor is another matter.
                       {"apparmor", {{"enabled", true}}},

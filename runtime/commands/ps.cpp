@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "container_cgroup.hpp"
 #include "error.hpp"
 #include "file_util.hpp"
 #include "state.hpp"
@@ -40,7 +41,7 @@ Command add_ps(CLI::App& parent, const GlobalOptions& global) {
                 ContainerState s = load_state(global.root, *id);
                 std::vector<pid_t> pids;
                 if (current_status(global.root, s) != Status::stopped)
-                    pids = container_pids(s);
+                    pids = container_processes(s);
                 if (*format == "json") {
                     std::puts(nlohmann::json(pids).dump().c_str());
                     return 0;

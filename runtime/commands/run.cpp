@@ -23,6 +23,7 @@ Command add_run(CLI::App& parent, const GlobalOptions& global) {
     app->add_flag("--no-new-keyring")->description("accepted for runc compatibility");
     return {app, [o, detach, keep, &global] {
                 o->keep_console = !*detach && o->console_socket.empty();
+                o->systemd_cgroup = global.systemd_cgroup;
                 CreatedContainer c = create_container(global.root, *o);
                 if (*detach) {
                     start_container(global.root, o->id);

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "container_cgroup.hpp"
 #include "state.hpp"
 
 namespace droplet {
@@ -13,7 +14,10 @@ Command add_state(CLI::App& parent, const GlobalOptions& global) {
     app->add_option("id", *id, "container id")->required();
     return {app, [id, &global] {
                 ContainerState s = load_state(global.root, *id);
-                std::puts(state_document(s, current_status(global.root, s)).dump(2).c_str());
+                Status status = current_status(global.root, s);
+                nlohmann::json document = state_document(s, status);
+                document["status"] = container_status_name(s, status);
+                std::puts(document.dump(2).c_str());
                 return 0;
             }};
 }
