@@ -10,7 +10,7 @@
 namespace condenser {
 
 int run_daemon(const DaemonOptions& options) {
-    Database database(options.settings.state_dir);
+    auto database = open_state(options.settings.state_dir);
 
     auto connection = sdbus::createSystemBusConnection();
     Loop loop(*connection);
