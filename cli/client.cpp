@@ -14,6 +14,22 @@ ManagerProxy::ManagerProxy(sdbus::IConnection& connection, std::string destinati
 
 ManagerProxy::~ManagerProxy() { unregisterProxy(); }
 
+void ManagerProxy::onImageProgress(const std::string& reference, const std::string& event, const std::string& digest,
+                                   const uint64_t& current, const uint64_t& total) {
+    if (progress_)
+        progress_(reference, event, digest, current, total);
+}
+
+void Client::watch_signals() {
+    connection_->enterEventLoopAsync();
+    watching_ = true;
+}
+
+Client::~Client() {
+    if (watching_)
+        connection_->leaveEventLoop();
+}
+
 Client::Client()
     : connection_(sdbus::createSystemBusConnection()),
       manager_(std::make_unique<ManagerProxy>(*connection_, service)) {}

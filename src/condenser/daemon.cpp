@@ -16,7 +16,7 @@ int run_daemon(const DaemonOptions& options) {
     Loop loop(*connection);
     Activity activity;
     Authority authority(*connection);
-    Manager manager(*connection, authority, activity, options.settings);
+    Manager manager(*connection, loop, authority, activity, options.settings);
     connection->addObjectManager(Manager::object_path, sdbus::floating_slot);
     // Objects first, name last: a request that activated us finds everything in place.
     connection->requestName(options.bus_name);
