@@ -42,7 +42,9 @@ struct AsyncContext {
 
 // Runs work(stop_token) -> std::tuple<Results...> on a worker thread once polkit said yes, then
 // replies on the loop thread. The activity guard is held until the reply is sent, so the
-// daemon never exits idle under a running pull.
+// daemon never exits idle under a running pull. sd-bus objects are not thread-safe, reference
+// counts included: the reply is handed back to the loop before the worker lets go of it, and
+// `work` must not hold bus messages (parse a{sv} options on the loop thread first).
 template <typename... Results, typename Work>
 void serve_authorized_async(sdbus::IObject& object, Authority& authority, Activity& activity, AsyncContext context,
                             const std::string& action, const std::map<std::string, std::string>& details,
@@ -53,22 +55,21 @@ void serve_authorized_async(sdbus::IObject& object, Authority& authority, Activi
         [reply, context, work = std::move(work), guard = activity.begin()](std::optional<sdbus::Error> denied) {
             if (denied)
                 return reply->returnError(*denied);
-            context.jobs.start([reply, context, work, guard](std::stop_token stop) {
+            context.jobs.start([reply, context, work, guard](std::stop_token stop) mutable {
+                std::shared_ptr<std::tuple<Results...>> results;
+                std::optional<sdbus::Error> error;
                 try {
-                    auto results = std::make_shared<std::tuple<Results...>>(work(stop));
-                    context.loop.post([reply, context, results, guard] {
-                        if (context.before_reply)
-                            context.before_reply();
-                        std::apply([&](const auto&... values) { reply->returnResults(values...); }, *results);
-                    });
+                    results = std::make_shared<std::tuple<Results...>>(work(stop));
                 } catch (...) {
-                    auto error = errors::from_exception(std::current_exception());
-                    context.loop.post([reply, context, error, guard] {
-                        if (context.before_reply)
-                            context.before_reply();
-                        reply->returnError(error);
-                    });
+                    error = errors::from_exception(std::current_exception());
                 }
+                context.loop.post([reply = std::move(reply), context, results, error, guard] {
+                    if (context.before_reply)
+                        context.before_reply();
+                    if (error)
+                        return reply->returnError(*error);
+                    std::apply([&](const auto&... values) { reply->returnResults(values...); }, *results);
+                });
             });
         });
 }

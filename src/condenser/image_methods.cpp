@@ -120,9 +120,9 @@ std::function<void(const images::TransferEvent&)> Manager::progress_for(const st
 void Manager::PullImage(sdbus::Result<std::string, sdbus::ObjectPath>&& result, std::string reference,
                         std::map<std::string, sdbus::Variant> options) {
     manage(std::move(result), {{"image", reference}, {"verb", "pull"}},
-           [this, reference, options](std::stop_token stop) {
+           [this, reference, options = ParsedOptions(options)](std::stop_token stop) {
                auto ref = images::Reference::parse(reference);
-               auto call = parse_call_options(options);
+               auto call = options.get();
                images::RegistryClient client(registry_options_for(settings_.registries_conf, ref.registry, call));
                auto platform = call.platform.empty() ? images::Platform::host() : images::Platform::parse(call.platform);
                auto image = images::pull_image(client, store_, ref, platform, progress_for(reference), stop);
@@ -133,9 +133,9 @@ void Manager::PullImage(sdbus::Result<std::string, sdbus::ObjectPath>&& result, 
 void Manager::PushImage(sdbus::Result<std::string>&& result, std::string image, std::string destination,
                         std::map<std::string, sdbus::Variant> options) {
     manage(std::move(result), {{"image", image}, {"destination", destination}, {"verb", "push"}},
-           [this, image, destination, options](std::stop_token stop) {
+           [this, image, destination, options = ParsedOptions(options)](std::stop_token stop) {
                auto dest = images::Reference::parse(destination);
-               auto call = parse_call_options(options);
+               auto call = options.get();
                images::RegistryClient client(registry_options_for(settings_.registries_conf, dest.registry, call));
                auto digest = images::push_image(client, store_, image, dest, progress_for(destination), stop);
                return std::tuple{digest.str()};
@@ -228,9 +228,9 @@ void Manager::LoadImages(sdbus::Result<std::vector<std::string>>&& result, sdbus
 void Manager::ListRegistryRepositories(sdbus::Result<std::vector<std::string>>&& result, std::string registry,
                                        std::map<std::string, sdbus::Variant> options) {
     manage(std::move(result), {{"registry", registry}, {"verb", "registry-catalog"}},
-           [this, registry, options](std::stop_token) {
+           [this, registry, options = ParsedOptions(options)](std::stop_token) {
                images::RegistryClient client(
-                   registry_options_for(settings_.registries_conf, registry, parse_call_options(options)));
+                   registry_options_for(settings_.registries_conf, registry, options.get()));
                return std::tuple{client.catalog(registry)};
            });
 }
@@ -238,18 +238,18 @@ void Manager::ListRegistryRepositories(sdbus::Result<std::vector<std::string>>&&
 void Manager::ListRegistryTags(sdbus::Result<std::vector<std::string>>&& result, std::string repository,
                                std::map<std::string, sdbus::Variant> options) {
     manage(std::move(result), {{"image", repository}, {"verb", "registry-tags"}},
-           [this, repository, options](std::stop_token) {
+           [this, repository, options = ParsedOptions(options)](std::stop_token) {
                auto ref = images::Reference::parse(repository);
                images::RegistryClient client(
-                   registry_options_for(settings_.registries_conf, ref.registry, parse_call_options(options)));
+                   registry_options_for(settings_.registries_conf, ref.registry, options.get()));
                return std::tuple{client.list_tags(ref)};
            });
 }
 
 void Manager::CheckRegistryLogin(sdbus::Result<>&& result, std::string registry,
                                  std::map<std::string, sdbus::Variant> options) {
-    manage(std::move(result), {{"registry", registry}, {"verb", "login"}}, [this, registry, options](std::stop_token) {
-        auto call = parse_call_options(options);
+    manage(std::move(result), {{"registry", registry}, {"verb", "login"}}, [this, registry, options = ParsedOptions(options)](std::stop_token) {
+        auto call = options.get();
         if (!call.auth)
             throw errors::make(errors::invalid_argument, "login needs credentials (option 'auth')");
         images::RegistryClient client(registry_options_for(settings_.registries_conf, registry, call));
@@ -261,10 +261,10 @@ void Manager::CheckRegistryLogin(sdbus::Result<>&& result, std::string registry,
 void Manager::DeleteRegistryImage(sdbus::Result<>&& result, std::string reference,
                                   std::map<std::string, sdbus::Variant> options) {
     manage(std::move(result), {{"image", reference}, {"verb", "registry-delete"}},
-           [this, reference, options](std::stop_token) {
+           [this, reference, options = ParsedOptions(options)](std::stop_token) {
                auto ref = images::Reference::parse(reference);
                images::RegistryClient client(
-                   registry_options_for(settings_.registries_conf, ref.registry, parse_call_options(options)));
+                   registry_options_for(settings_.registries_conf, ref.registry, options.get()));
                client.delete_manifest(ref);
                return std::tuple<>{};
            });

@@ -83,6 +83,20 @@ CallOptions parse_call_options(const std::map<std::string, sdbus::Variant>& opti
     return call;
 }
 
+ParsedOptions::ParsedOptions(const std::map<std::string, sdbus::Variant>& options) {
+    try {
+        options_ = parse_call_options(options);
+    } catch (const sdbus::Error& e) {
+        error_ = e;
+    }
+}
+
+const CallOptions& ParsedOptions::get() const {
+    if (error_)
+        throw *error_;
+    return options_;
+}
+
 raind::images::RegistryOptions registry_options_for(const std::filesystem::path& file, const std::string& registry,
                                                     const CallOptions& call) {
     auto options = read_registry_settings(file);

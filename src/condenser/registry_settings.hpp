@@ -12,6 +12,7 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "manifest.hpp"
@@ -31,6 +32,18 @@ struct CallOptions {
 
 // Parses a call's options; throws sdbus::Error InvalidArgument naming an unknown key or a bad value.
 CallOptions parse_call_options(const std::map<std::string, sdbus::Variant>& options);
+
+// The same, kept for a worker thread (which must not touch the Variants: they are bus
+// messages): get() throws the parse error there, where it becomes the call's reply.
+class ParsedOptions {
+public:
+    explicit ParsedOptions(const std::map<std::string, sdbus::Variant>& options);
+    const CallOptions& get() const;
+
+private:
+    CallOptions options_;
+    std::optional<sdbus::Error> error_;
+};
 
 // The daemon-wide settings with the call's options for `registry` applied.
 raind::images::RegistryOptions registry_options_for(const std::filesystem::path& file, const std::string& registry,
