@@ -20,18 +20,21 @@ public:
     void on_progress(Progress progress) { progress_ = std::move(progress); }
 
     // A call to a long method (pull, push, save, load) without D-Bus's default 25 s reply timeout.
-    // Read the results with `reply >> a >> b`.
+    // Read the results with `reply >> a >> b`. Sent asynchronously and awaited: a blocking
+    // sd_bus_call would read the call's progress signals off the socket itself and hold them
+    // back until the reply, so bars would only move at the end. Needs Client::watch_signals().
     template <typename... In>
     sdbus::MethodReply call_long(const std::string& method, const In&... in) {
         auto call = getProxy().createMethodCall(INTERFACE_NAME, method);
         (call << ... << in);
-        return getProxy().callMethod(call, long_call_timeout_usec);
+        return await(call);
     }
     static constexpr uint64_t long_call_timeout_usec = 24ULL * 3600 * 1000 * 1000;
 
 private:
     void onImageProgress(const std::string& reference, const std::string& event, const std::string& digest,
                          const uint64_t& current, const uint64_t& total) override;
+    sdbus::MethodReply await(sdbus::MethodCall& call);
     Progress progress_;
 };
 

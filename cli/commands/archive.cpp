@@ -31,6 +31,7 @@ void add_archive(CLI::App& app) {
             return 2;
         }
         Client client;
+        client.watch_signals();
         client.manager().call_long("SaveImages", *names, std::string("docker-archive"), sdbus::UnixFd(fd));
         return 0;
     });
@@ -48,6 +49,7 @@ void add_archive(CLI::App& app) {
             fd = file.get();
         }
         Client client;
+        client.watch_signals();
         std::vector<std::string> loaded;
         auto reply = client.manager().call_long("LoadImages", sdbus::UnixFd(fd));
         reply >> loaded;

@@ -154,8 +154,8 @@ void add_pull(CLI::App& app) {
                 else
                     plain_line(event, digest, total);
             });
-            client.watch_signals();
         }
+        client.watch_signals();
         std::string id;
         sdbus::ObjectPath path;
         auto reply = client.manager().call_long("PullImage", *reference, options);

@@ -22,6 +22,7 @@ void add_registry(CLI::App& app) {
     add_flags(ls);
     set_action(*ls, [=] {
         Client client;
+        client.watch_signals();
         std::vector<std::string> repositories;
         auto reply = client.manager().call_long("ListRegistryRepositories", *host, registry_call_options(*host, *flags));
         reply >> repositories;
@@ -36,6 +37,7 @@ void add_registry(CLI::App& app) {
     add_flags(tags);
     set_action(*tags, [=] {
         Client client;
+        client.watch_signals();
         std::vector<std::string> names;
         auto reply = client.manager().call_long("ListRegistryTags", *repository,
                                    registry_call_options(registry_of(*repository), *flags));
@@ -51,6 +53,7 @@ void add_registry(CLI::App& app) {
     add_flags(rm);
     set_action(*rm, [=] {
         Client client;
+        client.watch_signals();
         client.manager().call_long("DeleteRegistryImage", *reference,
                                    registry_call_options(registry_of(*reference), *flags));
         std::printf("Deleted %s\n", reference->c_str());
