@@ -196,6 +196,17 @@ TEST_F(Images, ProgressIsReportedLinePerBlobWithoutATerminal) {
     EXPECT_EQ(out.out.substr(out.out.rfind('\n', out.out.size() - 2) + 1).rfind("pulled ", 0), 0u) << out.out;
 }
 
+TEST_F(Images, ProgressBarsOnATerminal) {
+    // script(1) gives raind a pty for stdout, as a person's terminal would.
+    auto out = run({"/usr/bin/script", "-qec", std::string(RAIND_BINDIR "/raind pull ") + plain + "/library/httpd:oci",
+                    "/dev/null"});
+    ASSERT_EQ(exit_code(out), 0) << out.out << out.err;
+    EXPECT_NE(out.out.find("\x1b["), std::string::npos) << "lines are redrawn in place";
+    EXPECT_NE(out.out.find("Unpacked"), std::string::npos) << out.out;
+    EXPECT_EQ(out.out.find("download complete"), std::string::npos) << "plain lines on a terminal";
+    EXPECT_NE(out.out.find("pulled " + plain + "/library/httpd:oci"), std::string::npos) << out.out;
+}
+
 TEST_F(Images, CorruptedBlobIsRejectedAndLeavesNothing) {
     // Break the httpd layer in the plain registry's storage: same size, other bytes.
     auto index = nlohmann::json::parse(raind::fixtures::read_file(raind::fixtures::images_layout() / "index.json"));
