@@ -1,5 +1,7 @@
 #include "client.hpp"
 
+#include <future>
+
 namespace raind::cli {
 namespace {
 constexpr const char* service = "org.raind.Condenser1";
@@ -13,6 +15,39 @@ ManagerProxy::ManagerProxy(sdbus::IConnection& connection, std::string destinati
 }
 
 ManagerProxy::~ManagerProxy() { unregisterProxy(); }
+
+void ManagerProxy::onImageProgress(const std::string& reference, const std::string& event, const std::string& digest,
+                                   const uint64_t& current, const uint64_t& total) {
+    if (progress_)
+        progress_(reference, event, digest, current, total);
+}
+
+sdbus::MethodReply ManagerProxy::await(sdbus::MethodCall& call) {
+    auto done = std::make_shared<std::promise<sdbus::MethodReply>>();
+    auto result = done->get_future();
+    getProxy().callMethod(
+        call,
+        [done](sdbus::MethodReply& reply, const sdbus::Error* error) {
+            if (error)
+                done->set_exception(std::make_exception_ptr(*error));
+            else
+                done->set_value(reply);
+        },
+        long_call_timeout_usec);
+    return result.get();
+}
+
+void Client::watch_signals() {
+    if (watching_)
+        return;
+    connection_->enterEventLoopAsync();
+    watching_ = true;
+}
+
+Client::~Client() {
+    if (watching_)
+        connection_->leaveEventLoop();
+}
 
 Client::Client()
     : connection_(sdbus::createSystemBusConnection()),

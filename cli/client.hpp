@@ -1,6 +1,7 @@
 // The CLI's connection to condenser on the system bus, through the generated proxies.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -12,17 +13,44 @@ class ManagerProxy final : public sdbus::ProxyInterfaces<org::raind::Condenser1:
 public:
     ManagerProxy(sdbus::IConnection& connection, std::string destination);
     ~ManagerProxy();
+
+    // ImageProgress signals, delivered on the connection's event thread (Client::watch_signals).
+    using Progress = std::function<void(const std::string& reference, const std::string& event,
+                                        const std::string& digest, uint64_t current, uint64_t total)>;
+    void on_progress(Progress progress) { progress_ = std::move(progress); }
+
+    // A call to a long method (pull, push, save, load) without D-Bus's default 25 s reply timeout.
+    // Read the results with `reply >> a >> b`. Sent asynchronously and awaited: a blocking
+    // sd_bus_call would read the call's progress signals off the socket itself and hold them
+    // back until the reply, so bars would only move at the end. Needs Client::watch_signals().
+    template <typename... In>
+    sdbus::MethodReply call_long(const std::string& method, const In&... in) {
+        auto call = getProxy().createMethodCall(INTERFACE_NAME, method);
+        (call << ... << in);
+        return await(call);
+    }
+    static constexpr uint64_t long_call_timeout_usec = 24ULL * 3600 * 1000 * 1000;
+
+private:
+    void onImageProgress(const std::string& reference, const std::string& event, const std::string& digest,
+                         const uint64_t& current, const uint64_t& total) override;
+    sdbus::MethodReply await(sdbus::MethodCall& call);
+    Progress progress_;
 };
 
 class Client {
 public:
     // Connects to the system bus ($DBUS_SYSTEM_BUS_ADDRESS is honoured by sd-bus).
     Client();
+    ~Client(); // stops the signal thread before the proxy goes away
     ManagerProxy& manager() { return *manager_; }
+    // Starts dispatching signals on a thread of the connection; calls still work from this one.
+    void watch_signals();
 
 private:
     std::unique_ptr<sdbus::IConnection> connection_;
     std::unique_ptr<ManagerProxy> manager_;
+    bool watching_ = false;
 };
 
 // One line a person can act on for an error from the bus ("not authorized to …").

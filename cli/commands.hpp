@@ -11,5 +11,13 @@ using Action = std::function<int()>;
 void set_action(CLI::App& command, Action action);
 
 void add_version(CLI::App& app);
+void add_pull(CLI::App& app);
+void add_push(CLI::App& app);
+void add_images(CLI::App& app);
+void add_rmi(CLI::App& app);
+void add_tag(CLI::App& app);
+void add_login(CLI::App& app);
+void add_archive(CLI::App& app);
+void add_registry(CLI::App& app);
 
 } // namespace raind::cli

@@ -24,6 +24,14 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", "raind version " RAIND_VERSION);
     app.require_subcommand(1);
     add_version(app);
+    add_pull(app);
+    add_push(app);
+    add_images(app);
+    add_rmi(app);
+    add_tag(app);
+    add_login(app);
+    add_archive(app);
+    add_registry(app);
 
     try {
         app.parse(argc, argv);

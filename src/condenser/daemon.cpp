@@ -10,13 +10,13 @@
 namespace condenser {
 
 int run_daemon(const DaemonOptions& options) {
-    Database database(options.settings.state_dir);
+    auto database = open_state(options.settings.state_dir);
 
     auto connection = sdbus::createSystemBusConnection();
     Loop loop(*connection);
     Activity activity;
     Authority authority(*connection);
-    Manager manager(*connection, authority, activity, options.settings);
+    Manager manager(*connection, loop, authority, activity, options.settings);
     connection->addObjectManager(Manager::object_path, sdbus::floating_slot);
     // Objects first, name last: a request that activated us finds everything in place.
     connection->requestName(options.bus_name);

@@ -18,6 +18,9 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     app.add_option("--runtime", options.settings.runtime_path, "OCI runtime to run containers with")
         ->capture_default_str();
+    app.add_option("--registries-conf", options.settings.registries_conf,
+                   "registry settings: insecure registries, certificate directories, mirrors")
+        ->capture_default_str();
     app.add_option("--idle-timeout", idle_seconds, "exit after this many idle seconds (0 = never)")
         ->capture_default_str();
     app.add_option("--bus-name", options.bus_name, "well-known bus name to own")->capture_default_str();

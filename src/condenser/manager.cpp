@@ -1,28 +1,34 @@
 #include "manager.hpp"
 
-#include "authorized.hpp"
 #include "raind-config.h"
 
 namespace condenser {
 
-Manager::Manager(sdbus::IConnection& connection, Authority& authority, Activity& activity, const Settings& settings)
-    : AdaptorInterfaces(connection, object_path), authority_(authority), activity_(activity), settings_(settings) {
+Manager::Manager(sdbus::IConnection& connection, Loop& loop, Authority& authority, Activity& activity,
+                 const Settings& settings)
+    : AdaptorInterfaces(connection, object_path), loop_(loop), authority_(authority), activity_(activity),
+      settings_(settings), temp_dir_(std::filesystem::path(settings.state_dir) / "tmp"),
+      store_(std::filesystem::path(settings.state_dir) / "images"), image_objects_(connection, store_),
+      async_{loop_, jobs_, [this] { image_objects_.sync(); }} {
+    // Half-written archives of a crash.
+    std::error_code ignored;
+    std::filesystem::remove_all(temp_dir_, ignored);
+    std::filesystem::create_directories(temp_dir_);
     registerAdaptor();
 }
 
 Manager::~Manager() { unregisterAdaptor(); }
 
 void Manager::Version(sdbus::Result<std::map<std::string, sdbus::Variant>>&& result) {
-    serve_authorized(getObject(), authority_, activity_, "org.raind.condenser.read", {{"verb", "version"}},
-                     std::move(result), [this](auto& reply) {
-                         reply.returnResults({
-                             {"Version", sdbus::Variant(std::string(RAIND_VERSION))},
-                             {"ApiVersion", sdbus::Variant(std::string("1"))},
-                             {"StorageRoot", sdbus::Variant(settings_.state_dir)},
-                             {"CgroupDriver", sdbus::Variant(settings_.cgroup_driver)},
-                             {"Runtime", sdbus::Variant(settings_.runtime_path)},
-                         });
-                     });
+    read(std::move(result), {{"verb", "version"}}, [this](auto& reply) {
+        reply.returnResults({
+            {"Version", sdbus::Variant(std::string(RAIND_VERSION))},
+            {"ApiVersion", sdbus::Variant(std::string("1"))},
+            {"StorageRoot", sdbus::Variant(settings_.state_dir)},
+            {"CgroupDriver", sdbus::Variant(settings_.cgroup_driver)},
+            {"Runtime", sdbus::Variant(settings_.runtime_path)},
+        });
+    });
 }
 
 } // namespace condenser

@@ -21,6 +21,12 @@ namespace raind::images {
 
 namespace {
 
+// libarchive leaves the string NULL for some failures (a read callback that gave up).
+std::string error_text(archive* a) {
+    const char* text = archive_error_string(a);
+    return text ? text : "libarchive gave no reason";
+}
+
 constexpr const char* ref_name_annotation = "org.opencontainers.image.ref.name";
 constexpr const char* containerd_name_annotation = "io.containerd.image.name";
 
@@ -152,7 +158,7 @@ public:
     explicit TarWriter(const fs::path& path) : a_(archive_write_new()), path_(path) {
         archive_write_set_format_pax_restricted(a_.get());
         if (archive_write_open_filename(a_.get(), path.c_str()) != ARCHIVE_OK)
-            throw Error("write " + path.string() + ": " + archive_error_string(a_.get()));
+            throw Error("write " + path.string() + ": " + error_text(a_.get()));
     }
     void add(const std::string& name, uint64_t size, const std::function<void(const std::function<void(const char*, size_t)>&)>& body) {
         std::unique_ptr<archive_entry, void (*)(archive_entry*)> e(archive_entry_new(), archive_entry_free);
@@ -161,10 +167,10 @@ public:
         archive_entry_set_perm(e.get(), 0644);
         archive_entry_set_size(e.get(), static_cast<la_int64_t>(size));
         if (archive_write_header(a_.get(), e.get()) != ARCHIVE_OK)
-            throw Error("write " + path_.string() + ": " + archive_error_string(a_.get()));
+            throw Error("write " + path_.string() + ": " + error_text(a_.get()));
         body([&](const char* d, size_t n) {
             if (archive_write_data(a_.get(), d, n) < 0)
-                throw Error("write " + path_.string() + ": " + archive_error_string(a_.get()));
+                throw Error("write " + path_.string() + ": " + error_text(a_.get()));
         });
     }
     void add(const std::string& name, const std::string& data) {
@@ -172,7 +178,7 @@ public:
     }
     void close() {
         if (archive_write_close(a_.get()) != ARCHIVE_OK)
-            throw Error("write " + path_.string() + ": " + archive_error_string(a_.get()));
+            throw Error("write " + path_.string() + ": " + error_text(a_.get()));
     }
 
 private:
@@ -188,7 +194,7 @@ void decompress_layer(const fs::path& blob, const Digest& diff_id, const fs::pat
     archive_entry* e = nullptr;
     if (archive_read_open_filename(a.get(), blob.c_str(), 65536) != ARCHIVE_OK ||
         archive_read_next_header(a.get(), &e) != ARCHIVE_OK)
-        throw Error("layer " + blob.string() + ": " + archive_error_string(a.get()));
+        throw Error("layer " + blob.string() + ": " + error_text(a.get()));
     std::ofstream o(out, std::ios::binary);
     Sha256 h;
     char buf[65536];
@@ -198,7 +204,7 @@ void decompress_layer(const fs::path& blob, const Digest& diff_id, const fs::pat
         o.write(buf, n);
     }
     if (n < 0)
-        throw Error("layer " + blob.string() + ": " + archive_error_string(a.get()));
+        throw Error("layer " + blob.string() + ": " + error_text(a.get()));
     if (h.finish() != diff_id)
         throw DigestMismatch("layer " + blob.string() + " does not decompress to its diff_id " + diff_id.str());
 }
@@ -312,7 +318,7 @@ std::vector<ImageInfo> import_docker_archive(Store& store, const fs::path& tarba
         archive_read_support_filter_all(a.get());
         archive_read_support_format_tar(a.get());
         if (archive_read_open_filename(a.get(), tarball.c_str(), 65536) != ARCHIVE_OK)
-            throw Error("docker archive " + tarball.string() + ": " + archive_error_string(a.get()));
+            throw Error("docker archive " + tarball.string() + ": " + error_text(a.get()));
         archive_entry* e = nullptr;
         int r;
         while ((r = archive_read_next_header(a.get(), &e)) == ARCHIVE_OK) {
@@ -335,11 +341,11 @@ std::vector<ImageInfo> import_docker_archive(Store& store, const fs::path& tarba
             }
             if (rr != ARCHIVE_EOF)
                 throw Error("docker archive " + tarball.string() + ": entry " + path + ": " +
-                            archive_error_string(a.get()));
+                            error_text(a.get()));
             files[path] = dest;
         }
         if (r != ARCHIVE_EOF)
-            throw Error("docker archive " + tarball.string() + ": " + archive_error_string(a.get()));
+            throw Error("docker archive " + tarball.string() + ": " + error_text(a.get()));
     }
     auto file = [&](const std::string& path) {
         auto it = files.find(path);

@@ -8,12 +8,16 @@
 #include <chrono>
 
 #include "fd.hpp"
-#include "sqlite.hpp"
+#include "database.hpp"
 #include "unpack.hpp"
 
 namespace fs = std::filesystem;
 
 namespace raind::images {
+
+using db::Database;
+using db::Statement;
+using db::Transaction;
 
 namespace {
 
@@ -155,7 +159,7 @@ Store::Store(fs::path root) : root_(std::move(root)) {
     remove_temporaries(root_ / "blobs" / "sha256");
     remove_temporaries(root_ / "layers");
     db_ = std::make_unique<Database>((root_ / "images.db").string());
-    db_->exec(schema);
+    db_->migrate({schema});
 }
 
 Store::~Store() = default;

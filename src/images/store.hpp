@@ -20,9 +20,11 @@
 #include "error.hpp"
 #include "reference.hpp"
 
-namespace raind::images {
-
+namespace raind::db {
 class Database;
+}
+
+namespace raind::images {
 
 // The bytes did not hash to what the manifest promised; nothing was kept.
 class DigestMismatch : public Error {
@@ -160,7 +162,7 @@ private:
     bool leased_locked(const std::string& key) const;
 
     std::filesystem::path root_;
-    std::unique_ptr<Database> db_;
+    std::unique_ptr<db::Database> db_;
     mutable std::mutex mutex_;
     std::vector<std::string> leases_;
 };

@@ -22,6 +22,12 @@ namespace raind::images {
 
 namespace {
 
+// libarchive leaves the string NULL for some failures (a read callback that gave up).
+std::string error_text(archive* a) {
+    const char* text = archive_error_string(a);
+    return text ? text : "libarchive gave no reason";
+}
+
 constexpr std::string_view whiteout_prefix = ".wh.";
 constexpr std::string_view opaque_marker = ".wh..wh..opq";
 
@@ -255,7 +261,7 @@ private:
             }
         }
         if (r != ARCHIVE_EOF)
-            throw Error("layer " + archive_ + ": entry \"" + raw_ + "\": " + archive_error_string(tar));
+            throw Error("layer " + archive_ + ": entry \"" + raw_ + "\": " + error_text(tar));
         // Sparse files end in a hole the data blocks do not cover.
         if (::ftruncate(fd.get(), archive_entry_size(e)) < 0)
             fail_errno("truncate");
@@ -347,10 +353,10 @@ UnpackResult unpack_layer(const fs::path& archive_path, const fs::path& dir, std
     archive_read_support_filter_all(raw.get());
     archive_read_support_format_raw(raw.get());
     if (archive_read_open_filename(raw.get(), archive_path.c_str(), 128 * 1024) != ARCHIVE_OK)
-        throw Error("layer " + archive_path.string() + ": " + archive_error_string(raw.get()));
+        throw Error("layer " + archive_path.string() + ": " + error_text(raw.get()));
     archive_entry* raw_entry = nullptr;
     if (archive_read_next_header(raw.get(), &raw_entry) != ARCHIVE_OK)
-        throw Error("layer " + archive_path.string() + ": " + archive_error_string(raw.get()));
+        throw Error("layer " + archive_path.string() + ": " + error_text(raw.get()));
 
     RawStream stream;
     stream.raw = raw.get();
@@ -359,7 +365,7 @@ UnpackResult unpack_layer(const fs::path& archive_path, const fs::path& dir, std
     if (archive_read_open(tar.get(), &stream, nullptr, read_callback, nullptr) != ARCHIVE_OK) {
         if (stream.cancelled)
             throw Cancelled();
-        throw Error("layer " + archive_path.string() + ": not a tar archive: " + archive_error_string(tar.get()));
+        throw Error("layer " + archive_path.string() + ": not a tar archive: " + error_text(tar.get()));
     }
 
     Unpacker unpacker(archive_path, dir);
@@ -375,7 +381,7 @@ UnpackResult unpack_layer(const fs::path& archive_path, const fs::path& dir, std
     if (r != ARCHIVE_EOF) {
         const char* raw_err = archive_error_string(raw.get());
         throw Error("layer " + archive_path.string() + ": damaged archive: " +
-                    (raw_err ? raw_err : archive_error_string(tar.get())));
+                    (raw_err ? raw_err : error_text(tar.get())));
     }
     unpacker.finish();
     // The tar reader stops at the end-of-archive blocks; the rest of the stream still counts.
@@ -386,7 +392,7 @@ UnpackResult unpack_layer(const fs::path& archive_path, const fs::path& dir, std
     if (n < 0) {
         if (stream.cancelled)
             throw Cancelled();
-        throw Error("layer " + archive_path.string() + ": damaged archive: " + archive_error_string(raw.get()));
+        throw Error("layer " + archive_path.string() + ": damaged archive: " + error_text(raw.get()));
     }
     return {stream.hash.finish(), stream.size};
 }

@@ -28,6 +28,10 @@ public:
         registerProxy();
     }
     ~Manager() { unregisterProxy(); }
+
+private:
+    void onImageProgress(const std::string&, const std::string&, const std::string&, const uint64_t&,
+                         const uint64_t&) override {}
 };
 
 // argv run as `user` (a sandbox test identity) through setpriv, with its groups.

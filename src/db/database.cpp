@@ -1,14 +1,14 @@
-#include "sqlite.hpp"
+#include "database.hpp"
 
 #include <sqlite3.h>
 
 #include "error.hpp"
 
-namespace raind::images {
+namespace raind::db {
 
 namespace {
 [[noreturn]] void fail(sqlite3* db, const std::string& path, std::string_view what) {
-    throw Error("image database " + path + ": " + std::string(what) + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
+    throw Error("database " + path + ": " + std::string(what) + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
 }
 } // namespace
 
@@ -18,7 +18,7 @@ Database::Database(const std::string& path) : path_(path) {
         std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
         sqlite3_close(db_);
         db_ = nullptr;
-        throw Error("image database " + path + ": open: " + msg);
+        throw Error("database " + path + ": open: " + msg);
     }
     sqlite3_busy_timeout(db_, 10000);
     exec("PRAGMA journal_mode=WAL");
@@ -33,7 +33,25 @@ void Database::exec(std::string_view sql) {
     if (sqlite3_exec(db_, std::string(sql).c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
         std::string msg = err ? err : "unknown error";
         sqlite3_free(err);
-        throw Error("image database " + path_ + ": " + std::string(sql.substr(0, 40)) + ": " + msg);
+        throw Error("database " + path_ + ": " + std::string(sql.substr(0, 40)) + ": " + msg);
+    }
+}
+
+int Database::schema_version() {
+    Statement version(*this, "PRAGMA user_version");
+    return version.step() ? static_cast<int>(version.integer(0)) : 0;
+}
+
+void Database::migrate(const std::vector<std::string_view>& migrations) {
+    int version = schema_version();
+    if (version > static_cast<int>(migrations.size()))
+        throw Error("database " + path_ + " has schema version " + std::to_string(version) +
+                    ", newer than this program understands (" + std::to_string(migrations.size()) + ")");
+    for (auto i = static_cast<size_t>(version); i < migrations.size(); ++i) {
+        Transaction tx(*this);
+        exec(migrations[i]);
+        exec("PRAGMA user_version=" + std::to_string(i + 1));
+        tx.commit();
     }
 }
 
@@ -85,4 +103,4 @@ std::string Statement::text(int column) const {
 }
 int64_t Statement::integer(int column) const { return sqlite3_column_int64(stmt_, column); }
 
-} // namespace raind::images
+} // namespace raind::db

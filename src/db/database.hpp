@@ -1,15 +1,17 @@
-// A minimal RAII layer over sqlite3 for the image store's metadata.
+// The one SQLite wrapper of the project (condenser state, image store metadata): RAII handles,
+// transactions, prepared statements and numbered schema migrations.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 struct sqlite3;
 struct sqlite3_stmt;
 
-namespace raind::images {
+namespace raind::db {
 
 class Statement;
 
@@ -21,6 +23,11 @@ public:
     Database& operator=(const Database&) = delete;
 
     void exec(std::string_view sql);
+    // Applies the migrations past PRAGMA user_version, each in its own transaction, and records
+    // how many ran. Entries are never edited once released; new ones are appended. Throws when
+    // the file comes from a newer program (more migrations than it knows).
+    void migrate(const std::vector<std::string_view>& migrations);
+    int schema_version();
     Statement prepare(std::string_view sql);
     sqlite3* handle() const noexcept { return db_; }
     const std::string& path() const noexcept { return path_; }
@@ -61,4 +68,4 @@ private:
     sqlite3_stmt* stmt_ = nullptr;
 };
 
-} // namespace raind::images
+} // namespace raind::db
