@@ -12,6 +12,7 @@
 #include <map>
 
 #include "cgroup_drivers.hpp"
+#include "libsystemd_api.hpp"
 #include "error.hpp"
 #include "fd.hpp"
 #include "log.hpp"
@@ -29,8 +30,13 @@ struct BusError {
     BusError() = default;
     BusError(const BusError&) = delete;
     BusError& operator=(const BusError&) = delete;
-    ~BusError() { sd_bus_error_free(&error); }
-    bool has_name(const char* name) const { return sd_bus_error_has_name(&error, name); }
+    // Destructors touch libsystemd only when there is something to free: had it failed to
+    // load, nothing was ever allocated, and a destructor must not throw.
+    ~BusError() {
+        if (error.name || error.message)
+            libsystemd().sd_bus_error_free(&error);
+    }
+    bool has_name(const char* name) const { return libsystemd().sd_bus_error_has_name(&error, name); }
     std::string text(int r) const {
         if (error.message)
             return error.message;
@@ -43,7 +49,10 @@ struct MessageRef {
     MessageRef() = default;
     MessageRef(const MessageRef&) = delete;
     MessageRef& operator=(const MessageRef&) = delete;
-    ~MessageRef() { sd_bus_message_unref(m); }
+    ~MessageRef() {
+        if (m)
+            libsystemd().sd_bus_message_unref(m);
+    }
 };
 
 void check(int r, const char* what) {
@@ -55,17 +64,17 @@ void check(int r, const char* what) {
 class Systemd {
 public:
     Systemd() {
-        int r = sd_bus_open_system(&bus_);
+        int r = libsystemd().sd_bus_open_system(&bus_);
         if (r >= 0)
             return;
-        sd_bus_unref(bus_);
+        libsystemd().sd_bus_unref(bus_);
         bus_ = nullptr;
         int system_error = r;
-        check(sd_bus_new(&bus_), "create a bus connection");
-        check(sd_bus_set_address(bus_, "unix:path=/run/systemd/private"), "set the bus address");
-        r = sd_bus_start(bus_);
+        check(libsystemd().sd_bus_new(&bus_), "create a bus connection");
+        check(libsystemd().sd_bus_set_address(bus_, "unix:path=/run/systemd/private"), "set the bus address");
+        r = libsystemd().sd_bus_start(bus_);
         if (r < 0) {
-            sd_bus_unref(bus_);
+            libsystemd().sd_bus_unref(bus_);
             bus_ = nullptr;
             throw raind::Error(std::string("--systemd-cgroup: cannot reach systemd: the system bus: ") +
                                std::strerror(-system_error) + "; /run/systemd/private: " + std::strerror(-r));
@@ -74,15 +83,17 @@ public:
     Systemd(const Systemd&) = delete;
     Systemd& operator=(const Systemd&) = delete;
     ~Systemd() {
-        sd_bus_slot_unref(job_slot_);
-        sd_bus_flush_close_unref(bus_);
+        if (job_slot_)
+            libsystemd().sd_bus_slot_unref(job_slot_);
+        if (bus_)
+            libsystemd().sd_bus_flush_close_unref(bus_);
     }
 
     // Must come before the call that queues the job, or its JobRemoved may be missed.
     void watch_jobs() {
         if (job_slot_)
             return;
-        check(sd_bus_match_signal(bus_, &job_slot_, manager_service, manager_path, manager_interface, "JobRemoved",
+        check(libsystemd().sd_bus_match_signal(bus_, &job_slot_, manager_service, manager_path, manager_interface, "JobRemoved",
                                   &Systemd::on_job_removed, this),
               "subscribe to JobRemoved");
     }
@@ -91,7 +102,7 @@ public:
     std::string wait_job(const std::string& job) {
         auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
         while (!finished_.count(job)) {
-            int r = sd_bus_process(bus_, nullptr);
+            int r = libsystemd().sd_bus_process(bus_, nullptr);
             if (r < 0)
                 raind::throw_errno("wait for systemd job " + job, -r);
             if (r > 0)
@@ -99,7 +110,7 @@ public:
             auto left = std::chrono::duration_cast<std::chrono::microseconds>(deadline - std::chrono::steady_clock::now());
             if (left.count() <= 0)
                 throw raind::Error("systemd job " + job + " did not finish within 60 s");
-            r = sd_bus_wait(bus_, static_cast<uint64_t>(left.count()));
+            r = libsystemd().sd_bus_wait(bus_, static_cast<uint64_t>(left.count()));
             if (r < 0 && r != -EINTR)
                 raind::throw_errno("wait for systemd job " + job, -r);
         }
@@ -112,7 +123,7 @@ private:
     static int on_job_removed(sd_bus_message* m, void* userdata, sd_bus_error*) {
         uint32_t id = 0;
         const char *path = nullptr, *unit = nullptr, *result = nullptr;
-        if (sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) >= 0)
+        if (libsystemd().sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) >= 0)
             static_cast<Systemd*>(userdata)->finished_[path] = result;
         return 0;
     }
@@ -123,39 +134,39 @@ private:
 };
 
 void append_property(sd_bus_message* m, const UnitProperty& p) {
-    check(sd_bus_message_open_container(m, 'r', "sv"), "open property");
-    check(sd_bus_message_append(m, "s", p.name.c_str()), "property name");
+    check(libsystemd().sd_bus_message_open_container(m, 'r', "sv"), "open property");
+    check(libsystemd().sd_bus_message_append(m, "s", p.name.c_str()), "property name");
     std::visit(
         [&](const auto& v) {
             using T = std::decay_t<decltype(v)>;
             if constexpr (std::is_same_v<T, bool>) {
-                check(sd_bus_message_append(m, "v", "b", static_cast<int>(v)), "boolean property");
+                check(libsystemd().sd_bus_message_append(m, "v", "b", static_cast<int>(v)), "boolean property");
             } else if constexpr (std::is_same_v<T, uint64_t>) {
-                check(sd_bus_message_append(m, "v", "t", v), "integer property");
+                check(libsystemd().sd_bus_message_append(m, "v", "t", v), "integer property");
             } else if constexpr (std::is_same_v<T, std::string>) {
-                check(sd_bus_message_append(m, "v", "s", v.c_str()), "string property");
+                check(libsystemd().sd_bus_message_append(m, "v", "s", v.c_str()), "string property");
             } else if constexpr (std::is_same_v<T, std::vector<uint8_t>>) {
-                check(sd_bus_message_open_container(m, 'v', "ay"), "open variant");
-                check(sd_bus_message_append_array(m, 'y', v.data(), v.size()), "byte array property");
-                check(sd_bus_message_close_container(m), "close variant");
+                check(libsystemd().sd_bus_message_open_container(m, 'v', "ay"), "open variant");
+                check(libsystemd().sd_bus_message_append_array(m, 'y', v.data(), v.size()), "byte array property");
+                check(libsystemd().sd_bus_message_close_container(m), "close variant");
             } else if constexpr (std::is_same_v<T, std::vector<std::pair<std::string, std::string>>>) {
-                check(sd_bus_message_open_container(m, 'v', "a(ss)"), "open variant");
-                check(sd_bus_message_open_container(m, 'a', "(ss)"), "open array");
+                check(libsystemd().sd_bus_message_open_container(m, 'v', "a(ss)"), "open variant");
+                check(libsystemd().sd_bus_message_open_container(m, 'a', "(ss)"), "open array");
                 for (const auto& [a, b] : v)
-                    check(sd_bus_message_append(m, "(ss)", a.c_str(), b.c_str()), "pair property");
-                check(sd_bus_message_close_container(m), "close array");
-                check(sd_bus_message_close_container(m), "close variant");
+                    check(libsystemd().sd_bus_message_append(m, "(ss)", a.c_str(), b.c_str()), "pair property");
+                check(libsystemd().sd_bus_message_close_container(m), "close array");
+                check(libsystemd().sd_bus_message_close_container(m), "close variant");
             } else {
-                check(sd_bus_message_open_container(m, 'v', "a(st)"), "open variant");
-                check(sd_bus_message_open_container(m, 'a', "(st)"), "open array");
+                check(libsystemd().sd_bus_message_open_container(m, 'v', "a(st)"), "open variant");
+                check(libsystemd().sd_bus_message_open_container(m, 'a', "(st)"), "open array");
                 for (const auto& [a, b] : v)
-                    check(sd_bus_message_append(m, "(st)", a.c_str(), b), "pair property");
-                check(sd_bus_message_close_container(m), "close array");
-                check(sd_bus_message_close_container(m), "close variant");
+                    check(libsystemd().sd_bus_message_append(m, "(st)", a.c_str(), b), "pair property");
+                check(libsystemd().sd_bus_message_close_container(m), "close array");
+                check(libsystemd().sd_bus_message_close_container(m), "close variant");
             }
         },
         p.value);
-    check(sd_bus_message_close_container(m), "close property");
+    check(libsystemd().sd_bus_message_close_container(m), "close property");
 }
 
 std::string cgroup_of(pid_t pid) {
@@ -183,7 +194,7 @@ public:
         if (r < 0 && (error.has_name(SD_BUS_ERROR_PROPERTY_READ_ONLY) || error.has_name(SD_BUS_ERROR_INVALID_ARGS)) &&
             error.error.message && std::strstr(error.error.message, "PIDFDs")) {
             // systemd before 253 knows only PIDs.
-            sd_bus_error_free(&error.error);
+            libsystemd().sd_bus_error_free(&error.error);
             r = start_scope(systemd, pid, properties, false, error);
         }
         if (r < 0 && error.has_name("org.freedesktop.systemd1.UnitExists")) {
@@ -218,17 +229,17 @@ public:
             systemd.watch_jobs();
             BusError error;
             MessageRef reply;
-            int r = sd_bus_call_method(systemd.get(), manager_service, manager_path, manager_interface, "StopUnit",
+            int r = libsystemd().sd_bus_call_method(systemd.get(), manager_service, manager_path, manager_interface, "StopUnit",
                                        &error.error, &reply.m, "ss", record_.unit.c_str(), "replace");
             if (r >= 0) {
                 const char* job = nullptr;
-                if (sd_bus_message_read(reply.m, "o", &job) >= 0)
+                if (libsystemd().sd_bus_message_read(reply.m, "o", &job) >= 0)
                     systemd.wait_job(job);
             } else if (!error.has_name("org.freedesktop.systemd1.NoSuchUnit")) {
                 raind::log::debug("stop " + record_.unit + ": " + error.text(r) + ", ignoring");
             }
             // A unit that ended failed would stay listed until reset.
-            sd_bus_call_method(systemd.get(), manager_service, manager_path, manager_interface, "ResetFailedUnit",
+            libsystemd().sd_bus_call_method(systemd.get(), manager_service, manager_path, manager_interface, "ResetFailedUnit",
                                nullptr, nullptr, "s", record_.unit.c_str());
         } catch (const std::exception& e) {
             raind::log::debug("stop " + record_.unit + ": " + e.what() + ", ignoring");
@@ -239,11 +250,11 @@ private:
     int start_scope(Systemd& systemd, pid_t pid, const std::vector<UnitProperty>& resources, bool use_pidfd,
                     BusError& error) {
         MessageRef call, reply;
-        check(sd_bus_message_new_method_call(systemd.get(), &call.m, manager_service, manager_path, manager_interface,
+        check(libsystemd().sd_bus_message_new_method_call(systemd.get(), &call.m, manager_service, manager_path, manager_interface,
                                              "StartTransientUnit"),
               "StartTransientUnit");
-        check(sd_bus_message_append(call.m, "ss", record_.unit.c_str(), "fail"), "unit name");
-        check(sd_bus_message_open_container(call.m, 'a', "(sv)"), "properties");
+        check(libsystemd().sd_bus_message_append(call.m, "ss", record_.unit.c_str(), "fail"), "unit name");
+        check(libsystemd().sd_bus_message_open_container(call.m, 'a', "(sv)"), "properties");
         std::vector<UnitProperty> base = {
             {"Description", "droplet container " + id_},
             {"Slice", slice_},
@@ -263,17 +274,17 @@ private:
             pidfd.reset(pidfd_open(pid, 0));
             if (!pidfd)
                 raind::throw_errno("pidfd_open " + std::to_string(pid));
-            check(sd_bus_message_append(call.m, "(sv)", "PIDFDs", "ah", 1, pidfd.get()), "PIDFDs");
+            check(libsystemd().sd_bus_message_append(call.m, "(sv)", "PIDFDs", "ah", 1, pidfd.get()), "PIDFDs");
         } else {
-            check(sd_bus_message_append(call.m, "(sv)", "PIDs", "au", 1, static_cast<uint32_t>(pid)), "PIDs");
+            check(libsystemd().sd_bus_message_append(call.m, "(sv)", "PIDs", "au", 1, static_cast<uint32_t>(pid)), "PIDs");
         }
-        check(sd_bus_message_close_container(call.m), "properties");
-        check(sd_bus_message_append(call.m, "a(sa(sv))", 0), "auxiliary units");
-        int r = sd_bus_call(systemd.get(), call.m, 0, &error.error, &reply.m);
+        check(libsystemd().sd_bus_message_close_container(call.m), "properties");
+        check(libsystemd().sd_bus_message_append(call.m, "a(sa(sv))", 0), "auxiliary units");
+        int r = libsystemd().sd_bus_call(systemd.get(), call.m, 0, &error.error, &reply.m);
         if (r < 0)
             return r;
         const char* job = nullptr;
-        check(sd_bus_message_read(reply.m, "o", &job), "read the job of StartTransientUnit");
+        check(libsystemd().sd_bus_message_read(reply.m, "o", &job), "read the job of StartTransientUnit");
         std::string result = systemd.wait_job(job);
         if (result != "done")
             throw raind::Error("--systemd-cgroup: the job starting " + record_.unit + " ended \"" + result +
@@ -283,7 +294,7 @@ private:
 
     void reuse_scope(Systemd& systemd, pid_t pid, const std::vector<UnitProperty>& properties) {
         BusError error;
-        int r = sd_bus_call_method(systemd.get(), manager_service, manager_path, manager_interface,
+        int r = libsystemd().sd_bus_call_method(systemd.get(), manager_service, manager_path, manager_interface,
                                    "AttachProcessesToUnit", &error.error, nullptr, "ssau", record_.unit.c_str(), "/", 1,
                                    static_cast<uint32_t>(pid));
         if (r < 0)
@@ -293,16 +304,16 @@ private:
 
     void set_properties(Systemd& systemd, const std::vector<UnitProperty>& properties) {
         MessageRef call;
-        check(sd_bus_message_new_method_call(systemd.get(), &call.m, manager_service, manager_path, manager_interface,
+        check(libsystemd().sd_bus_message_new_method_call(systemd.get(), &call.m, manager_service, manager_path, manager_interface,
                                              "SetUnitProperties"),
               "SetUnitProperties");
-        check(sd_bus_message_append(call.m, "sb", record_.unit.c_str(), 1), "unit name");
-        check(sd_bus_message_open_container(call.m, 'a', "(sv)"), "properties");
+        check(libsystemd().sd_bus_message_append(call.m, "sb", record_.unit.c_str(), 1), "unit name");
+        check(libsystemd().sd_bus_message_open_container(call.m, 'a', "(sv)"), "properties");
         for (const UnitProperty& p : properties)
             append_property(call.m, p);
-        check(sd_bus_message_close_container(call.m), "properties");
+        check(libsystemd().sd_bus_message_close_container(call.m), "properties");
         BusError error;
-        int r = sd_bus_call(systemd.get(), call.m, 0, &error.error, nullptr);
+        int r = libsystemd().sd_bus_call(systemd.get(), call.m, 0, &error.error, nullptr);
         if (r < 0)
             throw raind::Error("set the properties of " + record_.unit + ": " + error.text(r));
     }

@@ -1,7 +1,6 @@
 #include "rootfs.hpp"
 
 #include <fcntl.h>
-#include <libmount/libmount.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -12,6 +11,7 @@
 #include "devices.hpp"
 #include "error.hpp"
 #include "fd.hpp"
+#include "libmount_api.hpp"
 #include "mount_api.hpp"
 #include "mount_options.hpp"
 #include "mounts.hpp"
@@ -90,10 +90,10 @@ unsigned long root_propagation(const Spec& spec) {
 }
 
 struct TableDeleter {
-    void operator()(libmnt_table* table) const noexcept { mnt_unref_table(table); }
+    void operator()(libmnt_table* table) const noexcept { libmount().unref_table(table); }
 };
 struct IterDeleter {
-    void operator()(libmnt_iter* iter) const noexcept { mnt_free_iter(iter); }
+    void operator()(libmnt_iter* iter) const noexcept { libmount().free_iter(iter); }
 };
 
 // pivot_root and MS_MOVE refuse a new root whose parent mount is shared (it would propagate the
@@ -103,18 +103,18 @@ void make_parent_mount_private(const std::string& rootfs) {
     struct statx st {};
     if (statx(AT_FDCWD, rootfs.c_str(), 0, STATX_MNT_ID, &st) < 0)
         raind::throw_errno("statx " + rootfs);
-    std::unique_ptr<libmnt_table, TableDeleter> table(mnt_new_table_from_file("/proc/self/mountinfo"));
-    std::unique_ptr<libmnt_iter, IterDeleter> iter(mnt_new_iter(MNT_ITER_FORWARD));
+    std::unique_ptr<libmnt_table, TableDeleter> table(libmount().new_table_from_file("/proc/self/mountinfo"));
+    std::unique_ptr<libmnt_iter, IterDeleter> iter(libmount().new_iter(MNT_ITER_FORWARD));
     if (!table || !iter)
         throw raind::Error("read /proc/self/mountinfo: failed");
     libmnt_fs* fs = nullptr;
-    while (mnt_table_next_fs(table.get(), iter.get(), &fs) == 0) {
-        if (static_cast<uint64_t>(mnt_fs_get_id(fs)) != st.stx_mnt_id)
+    while (libmount().table_next_fs(table.get(), iter.get(), &fs) == 0) {
+        if (static_cast<uint64_t>(libmount().fs_get_id(fs)) != st.stx_mnt_id)
             continue;
-        const char* fields = mnt_fs_get_optional_fields(fs);
+        const char* fields = libmount().fs_get_optional_fields(fs);
         if (!fields || std::string(fields).find("shared:") == std::string::npos)
             return;
-        const char* target = mnt_fs_get_target(fs);
+        const char* target = libmount().fs_get_target(fs);
         if (mount(nullptr, target, nullptr, MS_PRIVATE, nullptr) < 0)
             raind::throw_errno(std::string("make the mount ") + target + " (holding " + rootfs + ") private");
         return;
