@@ -248,6 +248,10 @@ CreatedContainer create_container(const std::string& root, const CreateOptions& 
             while (::waitpid(intermediate, nullptr, 0) < 0 && errno == EINTR) {
             }
             cleanup.reaped_intermediate();
+            // The init and the intermediate share this socket: without the go-ahead, a fast
+            // init could report `created` (or ask for the prestart hooks, whose state needs
+            // the pid) before the intermediate's init_pid arrives.
+            parent_sync.send(SyncType::init_pid_known);
         } else if (m.type == SyncType::hooks_request) {
             try {
                 std::string creating = state_text(state, Status::creating);

@@ -77,6 +77,7 @@ bool has_in_container_hooks(const Spec& spec) {
         ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
         // Not dumpable: no container process may ptrace or read the memory of this one.
         ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        expect(sync, SyncType::init_pid_known);
         if (c.console_slave_fd >= 0)
             attach_console(c.console_slave_fd);
         else if (::setsid() < 0)

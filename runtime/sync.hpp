@@ -21,6 +21,7 @@ enum class SyncType : uint32_t {
     created,        // init → parent: parked, waiting for `start`
     console,        // init → parent: carries the pty master opened in the container's devpts
     cgroup_ready,   // parent → intermediate: you are in the container's cgroup
+    init_pid_known, // parent → init: your pid is recorded; only now may you report progress
 };
 
 struct SyncMessage {

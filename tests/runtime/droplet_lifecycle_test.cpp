@@ -9,6 +9,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "droplet_harness.hpp"
 
 namespace droplet::test {
@@ -292,6 +295,38 @@ TEST_F(Lifecycle, VersionSpecAndFeatures) {
     Output again = droplet({"spec", "--bundle", bundle()});
     EXPECT_NE(again.status, 0);
     EXPECT_NE(again.err.find("already exists"), std::string::npos);
+}
+
+// The init and the short-lived process that forks it report on one socket; on a busy machine the
+// init once reported `created` before its pid had arrived, and `start` found a container
+// "stopped, not created" with pid 0 in state.json. Busy the CPUs and create many in a row.
+TEST_F(Lifecycle, CreateRecordsTheInitPidOnABusyMachine) {
+    std::atomic<bool> busy{true};
+    std::vector<std::thread> burners;
+    for (int i = 0; i < 2; ++i)
+        burners.emplace_back([&busy] {
+            while (busy.load(std::memory_order_relaxed)) {
+            }
+        });
+    set_args({"true"});
+    write_config();
+    int bad = 0;
+    for (int i = 0; i < 40 && bad == 0; ++i) {
+        std::string id = "busy" + std::to_string(i);
+        Output created = create(id);
+        EXPECT_EQ(created.status, 0) << created.err;
+        nlohmann::json st = state(id);
+        if (st.value("status", "") != "created" || st.value("pid", 0) <= 0) {
+            ++bad;
+            ADD_FAILURE() << "after create #" << i << ": " << st.dump();
+        }
+        Output started = droplet({"start", id});
+        EXPECT_EQ(started.status, 0) << started.err;
+        droplet({"delete", "--force", id});
+    }
+    busy = false;
+    for (auto& t : burners)
+        t.join();
 }
 
 } // namespace
