@@ -49,7 +49,10 @@ protected:
                                          "--storage-driver", "overlay",
                                          "--cgroup-manager=cgroupfs",
                                          "--events-backend=file",
-                                         "--runtime", droplet_path()};
+                                         "--runtime", droplet_path(),
+                                         // droplet's state (and its seccomp cache) in the test's
+                                         // directory, not the host's /run/droplet.
+                                         "--runtime-flag", "root=" + dir_ + "/droplet"};
         argv.insert(argv.end(), args.begin(), args.end());
         return argv;
     }
@@ -70,7 +73,7 @@ protected:
 
     static void expect_no_droplet_state(const std::string& id) {
         struct stat st{};
-        EXPECT_NE(::stat(("/run/droplet/" + id).c_str(), &st), 0) << "droplet state left for " << id;
+        EXPECT_NE(::stat((dir_ + "/droplet/" + id).c_str(), &st), 0) << "droplet state left for " << id;
     }
 };
 
