@@ -8,8 +8,10 @@
 #include <array>
 #include <cstdio>
 #include <cstring>
+#include <utility>
 
 #include "error.hpp"
+#include "log.hpp"
 
 namespace droplet {
 namespace {
@@ -57,20 +59,51 @@ uint64_t mask_of(const std::vector<std::string>& names) {
     return mask;
 }
 
-void check_list(const std::vector<std::string>& names, const char* set) {
+void warn_unknown(const std::vector<std::string>& names, const char* set) {
     for (const std::string& n : names)
         if (cap_number(n) < 0)
-            throw raind::Error(std::string("process.capabilities.") + set + ": unknown capability \"" + n + "\"");
+            raind::log::warning(std::string("process.capabilities.") + set + ": unknown capability \"" + n +
+                                "\", ignoring");
+}
+
+// What droplet itself holds: a process can keep no capability outside its own bounding set,
+// nor gain one outside its own permitted set.
+uint64_t held_capabilities() {
+    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[2]{};
+    if (::syscall(SYS_capget, &header, data) < 0)
+        raind::throw_errno("read droplet's own capabilities (capget)");
+    uint64_t permitted = data[0].permitted | (uint64_t{data[1].permitted} << 32);
+    uint64_t bounding = 0;
+    for (int c = 0; c <= last_cap(); ++c)
+        if (::prctl(PR_CAPBSET_READ, c, 0, 0, 0) == 1)
+            bounding |= uint64_t{1} << c;
+    return permitted & bounding;
+}
+
+void check_held(const std::vector<std::string>& names, const char* set, uint64_t held) {
+    for (const std::string& n : names) {
+        int c = cap_number(n);
+        if (c >= 0 && c <= last_cap() && !(held & (uint64_t{1} << c)))
+            throw raind::Error(std::string("process.capabilities.") + set + ": " + n +
+                               " cannot be granted: droplet itself does not have it (the caller lacks it)");
+    }
 }
 
 } // namespace
 
-void check_capability_names(const Capabilities& caps) {
-    check_list(caps.bounding, "bounding");
-    check_list(caps.effective, "effective");
-    check_list(caps.permitted, "permitted");
-    check_list(caps.inheritable, "inheritable");
-    check_list(caps.ambient, "ambient");
+void check_capabilities(const Capabilities& caps, bool new_user_namespace) {
+    for (auto [names, set] : {std::pair{&caps.bounding, "bounding"}, {&caps.effective, "effective"},
+                              {&caps.permitted, "permitted"}, {&caps.inheritable, "inheritable"},
+                              {&caps.ambient, "ambient"}})
+        warn_unknown(*names, set);
+    // In a user namespace of its own the container's root holds every capability there.
+    if (new_user_namespace)
+        return;
+    uint64_t held = held_capabilities();
+    for (auto [names, set] : {std::pair{&caps.bounding, "bounding"}, {&caps.effective, "effective"},
+                              {&caps.permitted, "permitted"}, {&caps.ambient, "ambient"}})
+        check_held(*names, set, held);
 }
 
 void apply_bounding_set(const Capabilities& caps) {

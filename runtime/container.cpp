@@ -119,7 +119,7 @@ CreatedContainer create_container(const std::string& root, const CreateOptions& 
     if (!spec.has_process)
         throw raind::Error("config.json: process: is required to create a container");
     if (spec.process.capabilities)
-        check_capability_names(*spec.process.capabilities);
+        check_capabilities(*spec.process.capabilities, spec.has_namespace("user"));
     check_apparmor(spec.process);
     std::string rootfs = spec.root.path.front() == '/' ? spec.root.path : bundle + "/" + spec.root.path;
     struct stat st{};

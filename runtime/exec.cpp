@@ -88,7 +88,7 @@ Process build_process(const Spec& spec, const ExecOptions& o) {
                 set->push_back(c);
     }
     if (p.capabilities)
-        check_capability_names(*p.capabilities);
+        check_capabilities(*p.capabilities, spec.has_namespace("user"));
     return p;
 }
 
