@@ -1,6 +1,8 @@
 #include "errors.hpp"
 
 #include "archive.hpp"
+#include "container_records.hpp"
+#include "container_spec.hpp"
 #include "digest.hpp"
 #include "registry.hpp"
 #include "store.hpp"
@@ -14,6 +16,10 @@ sdbus::Error from_exception(std::exception_ptr error) {
         std::rethrow_exception(error);
     } catch (const sdbus::Error& e) {
         return e;
+    } catch (const NameInUse& e) {
+        return make(invalid_argument, e.what());
+    } catch (const InvalidContainerArgument& e) {
+        return make(invalid_argument, e.what());
     } catch (const images::InvalidReference& e) {
         return make(invalid_argument, e.what());
     } catch (const images::InvalidDigest& e) {

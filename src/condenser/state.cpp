@@ -13,6 +13,8 @@ namespace {
 // Applied in order; later capabilities append here, an entry is never edited once released.
 const std::vector<std::string_view> migrations = {
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+    "CREATE TABLE containers (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, image TEXT NOT NULL,"
+    " image_id TEXT NOT NULL, command TEXT NOT NULL, created INTEGER NOT NULL, auto_remove INTEGER NOT NULL);",
 };
 
 } // namespace
