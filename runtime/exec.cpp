@@ -156,12 +156,13 @@ struct ExecChild {
         enter_cwd(p);
         std::string path = find_executable(p);
         apply_apparmor(p);
+        // Before any filter: a profile may deny close_range (older ones do not know it).
+        prepare_exec_fds(c.preserve_fds);
         apply_seccomp_before_user_switch(c.seccomp, p);
         become_process_user(p, c.joined->user);
         sigset_t none;
         sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
-        prepare_exec_fds(c.preserve_fds);
         apply_seccomp_before_exec(c.seccomp, p);
         exec_process(path, p, p.env);
     } catch (const std::exception& e) {

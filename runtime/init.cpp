@@ -54,13 +54,14 @@ bool has_in_container_hooks(const Spec& spec) {
         run_hooks(spec.hooks.start_container, "startContainer", start_state);
         std::string path = find_executable(spec.process);
         apply_apparmor(spec.process);
+        // Before any filter: a profile may deny close_range (older ones do not know it).
+        prepare_exec_fds(c.preserve_fds + c.listen_fds);
         apply_seccomp_before_user_switch(c.seccomp, spec.process);
         become_process_user(spec.process, c.rootfs_options.in_user_namespace);
         std::vector<std::string> env = process_environment(spec.process, c.listen_fds);
         sigset_t none;
         sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
-        prepare_exec_fds(c.preserve_fds + c.listen_fds);
         apply_seccomp_before_exec(c.seccomp, spec.process);
         exec_process(path, spec.process, env);
     } catch (const std::exception& e) {

@@ -212,6 +212,26 @@ TEST_F(SecurityTest, DefaultErrnoWithAnAllowList) {
     EXPECT_FALSE(fs::exists(b.dir() + "/rootfs/tmp/x"));
 }
 
+// Without noNewPrivileges the filter goes in before the user switch, so everything droplet does
+// after it must be allowed by the profile. A profile that predates close_range (runtime-tools'
+// default, older Docker ones) must still start the container: droplet closes its fds first.
+TEST_F(SecurityTest, AProfileWithoutCloseRangeStillStartsWithoutNoNewPrivileges) {
+    Bundle b;
+    json allowed = {"execve",    "arch_prctl", "brk",        "mmap",       "munmap",          "mprotect",
+                    "close",     "exit_group", "exit",       "getrandom",  "getuid",          "geteuid",
+                    "prctl",     "prlimit64",  "readlink",   "rseq",       "set_robust_list", "set_tid_address",
+                    "openat",    "read",       "write",      "writev",     "sendfile",        "fstat",
+                    "newfstatat", "ioctl",     "rt_sigprocmask", "rt_sigaction", "lseek",     "fcntl",
+                    "setgroups", "setresgid",  "setresuid",  "capget",     "capset",          "umask"};
+    b.seccomp({{"defaultAction", "SCMP_ACT_ERRNO"}, {"syscalls", {{{"names", allowed}, {"action", "SCMP_ACT_ALLOW"}}}}});
+    b.config["process"]["noNewPrivileges"] = false;
+    b.args({"cat", "/etc/hostname"});
+    Outcome cat = b.run("no-close-range");
+    EXPECT_EQ(cat.status, 0) << cat.err;
+    EXPECT_EQ(cat.out, "image\n");
+    EXPECT_EQ(cat.err, "");
+}
+
 // A seccomp agent: takes the container process state and the listener fd, then answers every
 // notified syscall with EOPNOTSUPP until the filter's last process is gone.
 struct AgentReport {
