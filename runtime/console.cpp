@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "error.hpp"
+#include "fd_passing.hpp"
 #include "file_util.hpp"
 #include "mount_api.hpp"
 #include "safe_path.hpp"
@@ -102,21 +103,8 @@ raind::UniqueFd connect_console_socket(const std::string& path) {
 }
 
 void send_fd(int socket, int fd, const std::string& name) {
-    msghdr msg{};
-    iovec iov{const_cast<char*>(name.data()), name.size()};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))]{};
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(cmsg), &fd, sizeof fd);
-    while (::sendmsg(socket, &msg, MSG_NOSIGNAL) < 0)
-        if (errno != EINTR)
-            raind::throw_errno("send the pty master over the console socket");
+    if (raind::send_with_fds(socket, name.data(), name.size(), {&fd, 1}) < 0)
+        raind::throw_errno("send the pty master over the console socket");
 }
 
 raind::UniqueFd receive_fd(int socket) {

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "error.hpp"
+#include "fd_passing.hpp"
 #include "libseccomp_api.hpp"
 #include "log.hpp"
 #include "seccomp_cache.hpp"
@@ -355,21 +356,7 @@ pid_t pid_seen_by_droplet(int host_proc) {
 }
 
 void send_listener(int connection, int listener_fd, const std::string& payload) {
-    char control[CMSG_SPACE(sizeof(int))] = {};
-    iovec iov{const_cast<char*>(payload.data()), payload.size()};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(cmsg), &listener_fd, sizeof(int));
-    ssize_t sent;
-    while ((sent = ::sendmsg(connection, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
-    }
+    ssize_t sent = raind::send_with_fds(connection, payload.data(), payload.size(), {&listener_fd, 1});
     if (sent < 0)
         raind::throw_errno("linux.seccomp.listenerPath: send the seccomp fd");
     // The fd went with the first bytes; the spec allows the rest in later writes.

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "error.hpp"
+#include "fd_passing.hpp"
 
 namespace droplet {
 
@@ -43,21 +44,8 @@ void SyncSocket::move_above(int min) {
 
 void SyncSocket::send_fd(SyncType type, int fd) {
     uint32_t header = static_cast<uint32_t>(type);
-    iovec iov{&header, sizeof header};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))]{};
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-    cmsg->cmsg_level = SOL_SOCKET;
-    cmsg->cmsg_type = SCM_RIGHTS;
-    cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(cmsg), &fd, sizeof fd);
-    while (::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL) < 0)
-        if (errno != EINTR)
-            raind::throw_errno("send an fd to droplet");
+    if (raind::send_with_fds(fd_.get(), &header, sizeof header, {&fd, 1}) < 0)
+        raind::throw_errno("send an fd to droplet");
 }
 
 void SyncSocket::send(SyncType type, std::string_view payload) {

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "error.hpp"
+#include "fd_passing.hpp"
 
 namespace shim {
 namespace {
@@ -42,21 +43,7 @@ raind::UniqueFd listen_control(const std::string& path) {
 
 bool send_reply(int socket, const std::string& line, const std::vector<int>& fds) {
     std::string data = line + "\n";
-    iovec iov{data.data(), data.size()};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)] = {};
-    if (!fds.empty()) {
-        msg.msg_control = control;
-        msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
-        cmsghdr* c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-        std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
-    }
-    return ::sendmsg(socket, &msg, MSG_NOSIGNAL) == static_cast<ssize_t>(data.size());
+    return raind::send_with_fds(socket, data.data(), data.size(), fds) == static_cast<ssize_t>(data.size());
 }
 
 namespace {
