@@ -254,17 +254,18 @@ CreatedContainer create_container(const std::string& root, const CreateOptions& 
             parent_sync.send(SyncType::init_pid_known);
         } else if (m.type == SyncType::hooks_request) {
             try {
-                std::string creating = state_text(state, Status::creating);
-                run_hooks(spec.hooks.prestart, "prestart", creating);
-                run_hooks(spec.hooks.create_runtime, "createRuntime", creating);
+                // The create-time hooks see `created`, as crun and runtime-tools' validation
+                // expect: the environment they may adjust is complete and the pid is known.
+                std::string created_state = state_text(state, Status::created);
+                run_hooks(spec.hooks.prestart, "prestart", created_state);
+                run_hooks(spec.hooks.create_runtime, "createRuntime", created_state);
             } catch (const raind::Error&) {
                 // The spec: stop the container, then the poststop hooks, then report.
                 pidfd_send_signal(pidfd.get(), SIGKILL, nullptr, 0);
                 run_hooks_warn(spec.hooks.poststop, "poststop", state_text(state, Status::stopped));
                 throw;
             }
-            parent_sync.send(SyncType::hooks_done,
-                             state_text(state, Status::creating) + "\n" + state_text(state, Status::created));
+            parent_sync.send(SyncType::hooks_done, state_text(state, Status::created));
         } else if (m.type == SyncType::console && m.fd) {
             pty.master = std::move(m.fd);
             pty.slave_path = "/dev/console";
