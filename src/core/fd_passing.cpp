@@ -64,6 +64,9 @@ Received receive_with_fds(int socket, std::span<char> buffer, size_t max_fds, st
             all.emplace_back(fd);
         }
     }
+    if (msg.msg_flags & MSG_TRUNC) // datagram and seqpacket sockets drop what does not fit
+        throw Error(std::string(what) + ": the message is longer than the " + std::to_string(buffer.size()) +
+                    " bytes it was received into (MSG_TRUNC)");
     if (msg.msg_flags & MSG_CTRUNC)
         throw Error(std::string(what) + ": more than " + std::to_string(max_passed_fds) +
                     " file descriptors were sent with one message; the kernel dropped the rest (MSG_CTRUNC)");

@@ -27,7 +27,8 @@ struct Received {
 // One recvmsg into `buffer` (retried on EINTR) that takes the descriptors sent with it
 // (MSG_CMSG_CLOEXEC). Keeps the first `max_fds` (at most max_passed_fds) and closes the rest.
 // Throws naming `what` when recvmsg fails, or when the kernel dropped descriptors for want of
-// room (MSG_CTRUNC): a message that lost some of its fds is never taken for a whole one.
+// room (MSG_CTRUNC), or a datagram/seqpacket message did not fit `buffer` (MSG_TRUNC): a
+// message that lost some of its fds or bytes is never taken for a whole one.
 Received receive_with_fds(int socket, std::span<char> buffer, size_t max_fds, std::string_view what);
 
 } // namespace raind

@@ -131,6 +131,24 @@ TEST(ReceiveWithFds, TruncatedDescriptorsAreAnErrorAndNoneStayOpen) {
     EXPECT_EQ(open_fd_count(), before);
 }
 
+TEST(ReceiveWithFds, ASeqpacketMessageLongerThanTheBufferIsAnError) {
+    int p[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, p), 0);
+    raind::UniqueFd a(p[0]), b(p[1]);
+    auto files = make_fds(1);
+    int sent = files[0].get();
+    size_t before = open_fd_count();
+    ASSERT_EQ(raind::send_with_fds(a.get(), "0123456789", 10, {&sent, 1}), 10);
+    std::array<char, 4> buf{};
+    try {
+        raind::receive_with_fds(b.get(), buf, 1, "receive from the container init");
+        FAIL() << "a cut message was accepted";
+    } catch (const raind::Error& e) {
+        EXPECT_NE(std::string(e.what()).find("MSG_TRUNC"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(open_fd_count(), before);
+}
+
 TEST(ReceiveWithFds, AFailedRecvmsgNamesWhatAndKeepsErrno) {
     raind::UniqueFd not_a_socket(::open("/dev/null", O_RDONLY | O_CLOEXEC));
     std::array<char, 8> buf{};
