@@ -19,5 +19,13 @@ void add_tag(CLI::App& app);
 void add_login(CLI::App& app);
 void add_archive(CLI::App& app);
 void add_registry(CLI::App& app);
+void add_create(CLI::App& app);
+void add_run(CLI::App& app);
+void add_start(CLI::App& app);
+void add_stop(CLI::App& app);
+void add_kill(CLI::App& app);
+void add_rm(CLI::App& app);
+void add_ps(CLI::App& app);
+void add_wait(CLI::App& app);
 
 } // namespace raind::cli

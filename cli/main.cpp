@@ -24,6 +24,14 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", "raind version " RAIND_VERSION);
     app.require_subcommand(1);
     add_version(app);
+    add_run(app);
+    add_create(app);
+    add_start(app);
+    add_stop(app);
+    add_kill(app);
+    add_rm(app);
+    add_ps(app);
+    add_wait(app);
     add_pull(app);
     add_push(app);
     add_images(app);

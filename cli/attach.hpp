@@ -1,0 +1,29 @@
+// A container's stream on this terminal: output to stdout/stderr (Docker's frames split when
+// there is no tty), stdin to the container with -i, the local terminal raw with -t and its
+// size following the window (SIGWINCH -> TIOCSWINSZ on the pty master).
+#pragma once
+
+#include <string>
+
+#include "client.hpp"
+#include "fd.hpp"
+
+namespace raind::cli {
+
+struct Attachment {
+    raind::UniqueFd stream;
+    bool tty = false;
+    raind::UniqueFd master; // with tty
+};
+
+// Blocks SIGWINCH in this thread and every thread started after it, for relay() to take it
+// from a signalfd: call before Client is made.
+void block_window_signal();
+
+Attachment attach(Client& client, const std::string& container);
+
+// Copies until the container's output ends. With `input`, standard input goes to the
+// container and its end closes the container's stdin.
+void relay(Attachment& attachment, bool input);
+
+} // namespace raind::cli

@@ -1,0 +1,74 @@
+// raind create / run: a container from an image. `run` attaches before it starts the
+// container (no output is missed), relays the terminal, and exits with the container's status.
+#include <cstdio>
+
+#include "attach.hpp"
+#include "client.hpp"
+#include "commands.hpp"
+#include "container_flags.hpp"
+
+namespace raind::cli {
+namespace {
+
+// Docker's convention: the container's own status, 125 when raind itself failed.
+constexpr int exit_run_failed = 125;
+
+std::string create(Client& client, const ContainerFlags& flags) {
+    std::string id;
+    sdbus::ObjectPath path;
+    auto reply = client.manager().call_long("CreateContainer", flags.image, flags.command, container_options(flags));
+    reply >> id >> path;
+    return id;
+}
+
+int run(const ContainerFlags& flags, bool detach) {
+    block_window_signal();
+    Client client;
+    client.watch_signals();
+    std::string id = create(client, flags);
+    if (detach) {
+        client.manager().call_long("StartContainer", id);
+        std::printf("%s\n", id.c_str());
+        return 0;
+    }
+    Attachment attachment = attach(client, id);
+    auto status = client.manager().wait_async(id); // before start: a quick exit is not missed
+    client.manager().call_long("StartContainer", id);
+    relay(attachment, flags.interactive);
+    return status.get();
+}
+
+} // namespace
+
+void add_create(CLI::App& app) {
+    auto* command = app.add_subcommand("create", "Create a container from an image without starting it: raind create [OPTIONS] IMAGE [COMMAND...]");
+    auto flags = add_container_flags(*command);
+    set_action(*command, [=] {
+        take_image_and_command(*command, *flags);
+        Client client;
+        client.watch_signals();
+        std::printf("%s\n", create(client, *flags).c_str());
+        return 0;
+    });
+}
+
+void add_run(CLI::App& app) {
+    auto* command = app.add_subcommand(
+        "run", "Run a command in a new container: raind run [OPTIONS] IMAGE [COMMAND...]; exits with its status (125: raind failed)");
+    auto flags = add_container_flags(*command);
+    auto detach = std::make_shared<bool>(false);
+    command->add_flag("-d,--detach", *detach, "start it in the background and print its id");
+    set_action(*command, [=] {
+        take_image_and_command(*command, *flags);
+        try {
+            return run(*flags, *detach);
+        } catch (const sdbus::Error& e) {
+            std::fprintf(stderr, "raind: %s\n", describe(e).c_str());
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "raind: %s\n", e.what());
+        }
+        return exit_run_failed;
+    });
+}
+
+} // namespace raind::cli
