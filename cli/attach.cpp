@@ -62,10 +62,20 @@ void copy_window_size(int master) {
 
 } // namespace
 
-void block_window_signal() {
+namespace {
+
+sigset_t relay_signals() {
     sigset_t set;
     ::sigemptyset(&set);
-    ::sigaddset(&set, SIGWINCH);
+    for (int s : {SIGWINCH, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2})
+        ::sigaddset(&set, s);
+    return set;
+}
+
+} // namespace
+
+void block_relay_signals() {
+    sigset_t set = relay_signals();
     ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
@@ -79,18 +89,15 @@ Attachment attach(Client& client, const std::string& container) {
     return a;
 }
 
-void relay(Attachment& a, bool input) {
+void relay(Attachment& a, bool input, const std::function<void(int)>& forward) {
     std::optional<RawTerminal> raw;
-    raind::UniqueFd winch;
     if (a.tty && a.master) {
         if (::isatty(STDIN_FILENO) && input)
             raw.emplace(STDIN_FILENO);
         copy_window_size(a.master.get());
-        sigset_t set;
-        ::sigemptyset(&set);
-        ::sigaddset(&set, SIGWINCH);
-        winch.reset(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
     }
+    sigset_t set = relay_signals();
+    raind::UniqueFd winch(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
     bool stdin_open = input;
     std::string frames, out, err;
     char buffer[32768];
@@ -106,8 +113,12 @@ void relay(Attachment& a, bool input) {
         if (fds[2].revents & POLLIN) {
             signalfd_siginfo info;
             while (::read(winch.get(), &info, sizeof info) == sizeof info) {
+                int signal = static_cast<int>(info.ssi_signo);
+                if (signal == SIGWINCH && a.master)
+                    copy_window_size(a.master.get());
+                else if (signal != SIGWINCH && forward)
+                    forward(signal);
             }
-            copy_window_size(a.master.get());
         }
         if (fds[1].revents) {
             ssize_t n = ::read(STDIN_FILENO, buffer, sizeof buffer);

@@ -3,6 +3,7 @@
 // size following the window (SIGWINCH -> TIOCSWINSZ on the pty master).
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "client.hpp"
@@ -16,14 +17,16 @@ struct Attachment {
     raind::UniqueFd master; // with tty
 };
 
-// Blocks SIGWINCH in this thread and every thread started after it, for relay() to take it
-// from a signalfd: call before Client is made.
-void block_window_signal();
+// Blocks SIGWINCH and the signals relay() forwards (INT, TERM, HUP, QUIT, USR1, USR2) in this
+// thread and every thread started after it, for relay() to take them from a signalfd: call
+// before Client is made.
+void block_relay_signals();
 
 Attachment attach(Client& client, const std::string& container);
 
 // Copies until the container's output ends. With `input`, standard input goes to the
-// container and its end closes the container's stdin.
-void relay(Attachment& attachment, bool input);
+// container and its end closes the container's stdin. Signals this process gets are passed
+// to `forward` (docker's sig-proxy), SIGWINCH excepted.
+void relay(Attachment& attachment, bool input, const std::function<void(int)>& forward = {});
 
 } // namespace raind::cli

@@ -22,7 +22,7 @@ std::string create(Client& client, const ContainerFlags& flags) {
 }
 
 int run(const ContainerFlags& flags, bool detach) {
-    block_window_signal();
+    block_relay_signals();
     Client client;
     client.watch_signals();
     std::string id = create(client, flags);
@@ -34,7 +34,13 @@ int run(const ContainerFlags& flags, bool detach) {
     Attachment attachment = attach(client, id);
     auto status = client.manager().wait_async(id); // before start: a quick exit is not missed
     client.manager().call_long("StartContainer", id);
-    relay(attachment, flags.interactive);
+    relay(attachment, flags.interactive, [&client, &id](int signal) {
+        try {
+            client.manager().KillContainer(id, std::to_string(signal));
+        } catch (const sdbus::Error&) {
+            // It has just exited: nothing to pass the signal to.
+        }
+    });
     return status.get();
 }
 

@@ -21,7 +21,7 @@ void add_start(CLI::App& app) {
                 std::fprintf(stderr, "raind: start -a takes one container\n");
                 return int{exit_usage};
             }
-            block_window_signal();
+            block_relay_signals();
             Client client;
             client.watch_signals();
             Attachment attachment = attach(client, names->front());

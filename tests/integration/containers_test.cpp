@@ -131,6 +131,32 @@ TEST_F(Containers, RunRmPrintsOutputAndLeavesNothing) {
     expect_nothing_left();
 }
 
+TEST_F(Containers, RunWithATerminal) {
+    // script(1) gives raind a pty, as a person's terminal would; what it types reaches the
+    // container's shell through raind's raw terminal, and the shell's status is raind's.
+    std::string command = std::string(RAIND_BINDIR) + "/raind run -it --rm busybox sh";
+    auto out = run({"/usr/bin/script", "-qec", command, "/dev/null"}, "tty; exit 4\n");
+    EXPECT_EQ(exit_code(out), 4) << out.out << out.err;
+    EXPECT_NE(out.out.find("/dev/pts/0"), std::string::npos) << out.out;
+    expect_nothing_left();
+}
+
+TEST_F(Containers, SignalsToRunReachTheContainer) {
+    auto child = raind::test::Child::spawn(
+        {"/bin/sh", "-c", std::string("exec ") + RAIND_BINDIR +
+                              "/raind run --rm --name sig busybox sh -c \"trap 'exit 5' USR1; while :; do sleep 0.1; done\""
+                              " >/dev/null"});
+    ASSERT_TRUE(eventually([] {
+        auto rows = ps_all();
+        return rows.size() == 1 && rows[0]["State"] == "running";
+    }));
+    child.signal(SIGUSR1);
+    int status = child.wait();
+    EXPECT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 5);
+    expect_nothing_left();
+}
+
 TEST_F(Containers, ExitStatusIsReturnedAndShown) {
     auto out = raind_cli({"run", "--name", "three", "busybox", "sh", "-c", "exit 3"});
     EXPECT_EQ(exit_code(out), 3) << out.err;
