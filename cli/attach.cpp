@@ -2,67 +2,17 @@
 
 #include <poll.h>
 #include <signal.h>
-#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <optional>
 
 #include "control.hpp"
 #include "error.hpp"
+#include "terminal.hpp"
 
 namespace raind::cli {
-namespace {
-
-void write_all(int fd, const char* data, size_t size) {
-    while (size > 0) {
-        ssize_t n = ::write(fd, data, size);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return; // the reader went away: nothing more to show
-        data += n;
-        size -= static_cast<size_t>(n);
-    }
-}
-
-// The local terminal in raw mode for as long as this lives.
-class RawTerminal {
-public:
-    explicit RawTerminal(int fd) : fd_(fd) {
-        if (::tcgetattr(fd_, &saved_) != 0)
-            return;
-        termios raw = saved_;
-        ::cfmakeraw(&raw);
-        active_ = ::tcsetattr(fd_, TCSANOW, &raw) == 0;
-    }
-    ~RawTerminal() {
-        if (active_)
-            ::tcsetattr(fd_, TCSANOW, &saved_);
-    }
-    RawTerminal(const RawTerminal&) = delete;
-    RawTerminal& operator=(const RawTerminal&) = delete;
-
-private:
-    int fd_;
-    termios saved_{};
-    bool active_ = false;
-};
-
-void copy_window_size(int master) {
-    winsize size{};
-    for (int fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO})
-        if (::ioctl(fd, TIOCGWINSZ, &size) == 0) {
-            ::ioctl(master, TIOCSWINSZ, &size);
-            return;
-        }
-}
-
-} // namespace
-
-namespace {
 
 sigset_t relay_signals() {
     sigset_t set;
@@ -71,8 +21,6 @@ sigset_t relay_signals() {
         ::sigaddset(&set, s);
     return set;
 }
-
-} // namespace
 
 void block_relay_signals() {
     sigset_t set = relay_signals();

@@ -3,6 +3,8 @@
 // size following the window (SIGWINCH -> TIOCSWINSZ on the pty master).
 #pragma once
 
+#include <signal.h>
+
 #include <functional>
 #include <string>
 
@@ -28,5 +30,8 @@ Attachment attach(Client& client, const std::string& container);
 // container and its end closes the container's stdin. Signals this process gets are passed
 // to `forward` (docker's sig-proxy), SIGWINCH excepted.
 void relay(Attachment& attachment, bool input, const std::function<void(int)>& forward = {});
+
+// The signals block_relay_signals() blocks, for a signalfd.
+sigset_t relay_signals();
 
 } // namespace raind::cli

@@ -27,5 +27,6 @@ void add_kill(CLI::App& app);
 void add_rm(CLI::App& app);
 void add_ps(CLI::App& app);
 void add_wait(CLI::App& app);
+void add_exec(CLI::App& app);
 
 } // namespace raind::cli

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
     add_rm(app);
     add_ps(app);
     add_wait(app);
+    add_exec(app);
     add_pull(app);
     add_push(app);
     add_images(app);

@@ -104,6 +104,28 @@ void Manager::AttachContainer(sdbus::Result<sdbus::UnixFd, bool, std::vector<sdb
     });
 }
 
+void Manager::ExecContainer(sdbus::Result<bool, std::vector<sdbus::UnixFd>, sdbus::UnixFd>&& result,
+                            std::string container, std::vector<std::string> command, Properties options) {
+    ExecOptions parsed;
+    try {
+        parsed = parse_exec_options(options);
+    } catch (...) {
+        return result.returnError(errors::from_exception(std::current_exception()));
+    }
+    serve_authorized_async(getObject(), authority_, activity_, container_async_, "org.raind.condenser.exec",
+                           details(container, "exec"), std::move(result),
+                           [this, container, command, parsed](std::stop_token) {
+                               auto session = containers_.exec(container, command, parsed);
+                               std::vector<sdbus::UnixFd> fds;
+                               for (auto* fd : {&session.master, &session.stdin_fd, &session.stdout_fd,
+                                                &session.stderr_fd})
+                                   if (*fd)
+                                       fds.emplace_back(fd->release(), sdbus::adopt_fd);
+                               return std::tuple{session.tty, fds,
+                                                 sdbus::UnixFd(session.control.release(), sdbus::adopt_fd)};
+                           });
+}
+
 void Manager::GetContainer(sdbus::Result<sdbus::ObjectPath>&& result, std::string container) {
     read(std::move(result), details(container, "get-container"), [this, container](auto& reply) {
         const auto* view = containers_.objects().find(container);

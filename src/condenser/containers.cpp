@@ -311,6 +311,16 @@ void Containers::remove_files(const ContainerRecord& record) {
     records_.remove(record.id);
 }
 
+shim::ExecSession Containers::exec(const std::string& container, const std::vector<std::string>& command,
+                                   const ExecOptions& options) {
+    auto record = record_of(container);
+    auto paths = container_paths(settings_, record.id);
+    auto status = read_shim_status(paths.shim);
+    if (!status.alive || status.status != "running")
+        throw ContainerNotRunning("container " + record.name + " is not running");
+    return exec_in_container(paths, command, options);
+}
+
 shim::Attached Containers::attach(const std::string& container) {
     auto record = record_of(container);
     auto dir = container_paths(settings_, record.id).shim.string();

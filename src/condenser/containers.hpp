@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "container_exec.hpp"
 #include "container_objects.hpp"
 #include "container_options.hpp"
 #include "container_records.hpp"
@@ -43,6 +44,8 @@ public:
     void kill(const std::string& container, int signal);
     void remove(const std::string& container, bool force, std::stop_token stop);
     shim::Attached attach(const std::string& container);
+    shim::ExecSession exec(const std::string& container, const std::vector<std::string>& command,
+                           const ExecOptions& options);
 
     // Loop thread.
     ContainerObjects& objects() { return objects_; }

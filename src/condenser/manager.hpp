@@ -75,6 +75,8 @@ private:
     void AttachContainer(sdbus::Result<sdbus::UnixFd, bool, std::vector<sdbus::UnixFd>>&& result,
                          std::string container) override;
     void GetContainer(sdbus::Result<sdbus::ObjectPath>&& result, std::string container) override;
+    void ExecContainer(sdbus::Result<bool, std::vector<sdbus::UnixFd>, sdbus::UnixFd>&& result, std::string container,
+                       std::vector<std::string> command, Properties options) override;
 
     template <typename... Results, typename Work>
     void manage_containers(sdbus::Result<Results...>&& result, std::map<std::string, std::string> details, Work work) {

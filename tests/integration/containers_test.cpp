@@ -228,6 +228,37 @@ TEST_F(Containers, DetachedContainerIsAScopeWithItsLimitsAndAnObject) {
     expect_nothing_left();
 }
 
+TEST_F(Containers, ExecRunsBesideTheContainersProcesses) {
+    auto out = raind_cli({"run", "-d", "--name", "host", "busybox", "sleep", "1000"});
+    ASSERT_EQ(exit_code(out), 0) << out.err;
+
+    auto ps = raind_cli({"exec", "host", "ps", "-o", "pid,args"});
+    EXPECT_EQ(exit_code(ps), 0) << ps.err;
+    EXPECT_NE(ps.out.find("    1 sleep 1000"), std::string::npos) << ps.out;
+
+    auto status = raind_cli({"exec", "host", "sh", "-c", "echo out; echo err >&2; exit 7"});
+    EXPECT_EQ(exit_code(status), 7);
+    EXPECT_EQ(status.out, "out\n");
+    EXPECT_EQ(status.err, "err\n");
+
+    auto env = raind_cli({"exec", "-e", "FOO=bar", "-w", "/tmp", "-u", "nobody", "host", "sh", "-c",
+                          "echo $FOO; pwd; id -un"});
+    EXPECT_EQ(env.out, "bar\n/tmp\nnobody\n") << env.err;
+
+    auto input = run({RAIND_BINDIR "/raind", "exec", "-i", "host", "tr", "a-z", "A-Z"}, "piped\n");
+    EXPECT_EQ(input.out, "PIPED\n") << input.err;
+
+    std::string command = std::string(RAIND_BINDIR) + "/raind exec -it host sh";
+    auto tty = run({"/usr/bin/script", "-qec", command, "/dev/null"}, "tty; exit 2\n");
+    EXPECT_EQ(exit_code(tty), 2) << tty.out;
+    EXPECT_NE(tty.out.find("/dev/pts/"), std::string::npos) << tty.out;
+
+    EXPECT_EQ(exit_code(raind_cli({"stop", "-t", "0", "host"})), 0);
+    auto stopped = raind_cli({"exec", "host", "true"});
+    EXPECT_EQ(exit_code(stopped), 1);
+    EXPECT_EQ(stopped.err, "raind: container host is not running\n");
+}
+
 TEST_F(Containers, BadInputIsAOneLineErrorAndChangesNothing) {
     auto existing = raind_cli({"create", "--name", "taken", "busybox", "true"});
     ASSERT_EQ(exit_code(existing), 0) << existing.err;
