@@ -28,5 +28,6 @@ void add_rm(CLI::App& app);
 void add_ps(CLI::App& app);
 void add_wait(CLI::App& app);
 void add_exec(CLI::App& app);
+void add_logs(CLI::App& app);
 
 } // namespace raind::cli

@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
     add_ps(app);
     add_wait(app);
     add_exec(app);
+    add_logs(app);
     add_pull(app);
     add_push(app);
     add_images(app);

@@ -126,6 +126,18 @@ void Manager::ExecContainer(sdbus::Result<bool, std::vector<sdbus::UnixFd>, sdbu
                            });
 }
 
+void Manager::ContainerLogs(sdbus::Result<sdbus::UnixFd>&& result, std::string container, Properties options) {
+    LogOptions parsed;
+    try {
+        parsed = parse_log_options(options);
+    } catch (...) {
+        return result.returnError(errors::from_exception(std::current_exception()));
+    }
+    read(std::move(result), details(container, "logs"), [this, container, parsed](auto& reply) {
+        reply.returnResults(sdbus::UnixFd(containers_.logs(container, parsed).release(), sdbus::adopt_fd));
+    });
+}
+
 void Manager::GetContainer(sdbus::Result<sdbus::ObjectPath>&& result, std::string container) {
     read(std::move(result), details(container, "get-container"), [this, container](auto& reply) {
         const auto* view = containers_.objects().find(container);

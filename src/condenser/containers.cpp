@@ -1,5 +1,6 @@
 #include "containers.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 
@@ -309,6 +310,35 @@ void Containers::remove_files(const ContainerRecord& record) {
     remove_bundle(settings_.containers_dir, record.id);
     std::lock_guard lock(records_mutex_);
     records_.remove(record.id);
+}
+
+raind::UniqueFd Containers::logs(const std::string& container, const LogOptions& options) {
+    auto record = record_of(container);
+    auto paths = container_paths(settings_, record.id);
+    int pipe_fds[2];
+    if (::pipe2(pipe_fds, O_CLOEXEC) < 0)
+        raind::throw_errno("pipe for the log of " + record.name);
+    raind::UniqueFd read_end(pipe_fds[0]);
+    auto write_end = std::make_shared<raind::UniqueFd>(pipe_fds[1]);
+    // Following ends when the container does: a `wait` on its shim says when.
+    std::shared_ptr<shim::WaitRequest> exited;
+    if (options.follow && live(read_shim_status(paths.shim))) {
+        try {
+            exited = std::make_shared<shim::WaitRequest>(paths.shim.string());
+        } catch (const raind::Error&) {
+            // It has just ended: no following then.
+        }
+    }
+    LogOptions effective = options;
+    effective.follow = options.follow && exited;
+    jobs_.start([log = paths.log.string(), effective, write_end, exited](std::stop_token stop) {
+        try {
+            stream_log(log, effective, std::move(*write_end), exited ? exited->fd() : -1, stop);
+        } catch (const std::exception& e) {
+            raind::log::warning(std::string("log stream: ") + e.what() + ", ignoring");
+        }
+    });
+    return read_end;
 }
 
 shim::ExecSession Containers::exec(const std::string& container, const std::vector<std::string>& command,

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "container_exec.hpp"
+#include "container_logs.hpp"
 #include "container_objects.hpp"
 #include "container_options.hpp"
 #include "container_records.hpp"
@@ -44,6 +45,8 @@ public:
     void kill(const std::string& container, int signal);
     void remove(const std::string& container, bool force, std::stop_token stop);
     shim::Attached attach(const std::string& container);
+    // The read end of a pipe the container's log is streamed to (container_logs.hpp).
+    raind::UniqueFd logs(const std::string& container, const LogOptions& options);
     shim::ExecSession exec(const std::string& container, const std::vector<std::string>& command,
                            const ExecOptions& options);
 

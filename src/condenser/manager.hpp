@@ -75,6 +75,7 @@ private:
     void AttachContainer(sdbus::Result<sdbus::UnixFd, bool, std::vector<sdbus::UnixFd>>&& result,
                          std::string container) override;
     void GetContainer(sdbus::Result<sdbus::ObjectPath>&& result, std::string container) override;
+    void ContainerLogs(sdbus::Result<sdbus::UnixFd>&& result, std::string container, Properties options) override;
     void ExecContainer(sdbus::Result<bool, std::vector<sdbus::UnixFd>, sdbus::UnixFd>&& result, std::string container,
                        std::vector<std::string> command, Properties options) override;
 

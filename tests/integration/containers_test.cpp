@@ -259,6 +259,34 @@ TEST_F(Containers, ExecRunsBesideTheContainersProcesses) {
     EXPECT_EQ(stopped.err, "raind: container host is not running\n");
 }
 
+TEST_F(Containers, LogsKeepWhatTheContainerWrote) {
+    auto out = raind_cli({"run", "--name", "talker", "busybox", "sh", "-c", "echo one; echo two >&2; echo three"});
+    ASSERT_EQ(exit_code(out), 0) << out.err;
+    auto logs = raind_cli({"logs", "talker"});
+    EXPECT_EQ(exit_code(logs), 0) << logs.err;
+    EXPECT_EQ(logs.out, "one\nthree\n");
+    EXPECT_EQ(logs.err, "two\n");
+    auto stamped = raind_cli({"logs", "-t", "talker"}).out;
+    EXPECT_EQ(stamped.rfind("20", 0), 0u) << stamped;
+    EXPECT_NE(stamped.find("Z one\n"), std::string::npos) << stamped;
+    EXPECT_EQ(raind_cli({"logs", "--since", std::to_string(std::time(nullptr) + 1000), "talker"}).out, "");
+
+    // -f follows until the container exits.
+    out = raind_cli({"run", "-d", "--name", "ticker", "busybox", "sh", "-c",
+                     "for i in 1 2 3; do echo tick $i; sleep 0.3; done"});
+    ASSERT_EQ(exit_code(out), 0) << out.err;
+    auto followed = raind_cli({"logs", "-f", "ticker"});
+    EXPECT_EQ(exit_code(followed), 0) << followed.err;
+    EXPECT_EQ(followed.out, "tick 1\ntick 2\ntick 3\n");
+    EXPECT_EQ(raind_cli({"logs", "--tail", "2", "ticker"}).out, "tick 2\ntick 3\n");
+    EXPECT_EQ(ps_all().size(), 2u);
+    for (const auto& row : ps_all())
+        EXPECT_EQ(row["State"], "exited");
+
+    auto missing = raind_cli({"logs", "nosuch"});
+    EXPECT_EQ(missing.err, "raind: no such container: nosuch\n");
+}
+
 TEST_F(Containers, BadInputIsAOneLineErrorAndChangesNothing) {
     auto existing = raind_cli({"create", "--name", "taken", "busybox", "true"});
     ASSERT_EQ(exit_code(existing), 0) << existing.err;
