@@ -287,6 +287,19 @@ TEST_F(Containers, LogsKeepWhatTheContainerWrote) {
     EXPECT_EQ(missing.err, "raind: no such container: nosuch\n");
 }
 
+TEST_F(Containers, RestartPolicyRestartsAFailingContainer) {
+    auto out = raind_cli({"run", "-d", "--name", "flaky", "--restart", "on-failure:2", "busybox", "sh", "-c",
+                          "echo attempt; exit 1"});
+    ASSERT_EQ(exit_code(out), 0) << out.err;
+    auto waited = raind_cli({"wait", "flaky"});
+    EXPECT_EQ(waited.out, "1\n") << waited.err;
+    // The first run and two restarts.
+    EXPECT_EQ(raind_cli({"logs", "flaky"}).out, "attempt\nattempt\nattempt\n");
+    auto rows = ps_all();
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0]["RestartPolicy"], "on-failure:2");
+}
+
 TEST_F(Containers, BadInputIsAOneLineErrorAndChangesNothing) {
     auto existing = raind_cli({"create", "--name", "taken", "busybox", "true"});
     ASSERT_EQ(exit_code(existing), 0) << existing.err;
