@@ -63,6 +63,15 @@ Containers::Containers(sdbus::IConnection& connection, Loop& loop, raind::db::Da
 
 Containers::~Containers() = default;
 
+std::vector<std::string> Containers::users_of(const std::string& image_id) {
+    std::lock_guard lock(records_mutex_);
+    std::vector<std::string> names;
+    for (const auto& record : records_.all())
+        if (record.image_id == image_id)
+            names.push_back(record.name);
+    return names;
+}
+
 ContainerRecord Containers::record_of(const std::string& container) {
     std::lock_guard lock(records_mutex_);
     auto record = records_.find(container);

@@ -50,6 +50,9 @@ public:
     shim::ExecSession exec(const std::string& container, const std::vector<std::string>& command,
                            const ExecOptions& options);
 
+    // Names of the containers made from this image id ("sha256:…"); any thread.
+    std::vector<std::string> users_of(const std::string& image_id);
+
     // Loop thread.
     ContainerObjects& objects() { return objects_; }
     // Calls done(status) on the loop thread once the container has exited (and, with

@@ -323,6 +323,7 @@ TEST_F(Containers, BadInputIsAOneLineErrorAndChangesNothing) {
              {{"kill", "-s", "SIGNOPE", "taken"}, "invalid signal \"SIGNOPE\""},
              {{"kill", "taken"}, "is not running"},
              {{"start", "nosuchcontainer"}, "no such container: nosuchcontainer"},
+             {{"rmi", "busybox"}, "image busybox is used by container taken: remove the containers first"},
          }) {
         auto out = raind_cli(c.args);
         EXPECT_NE(exit_code(out), 0) << c.args[0];
