@@ -36,6 +36,9 @@ std::shared_ptr<ContainerFlags> add_container_flags(CLI::App& command) {
     list("-l,--label", f->labels, "label KEY=value");
     command.add_option("--network,--net", f->network, "network: none (default) or host");
     command.add_option("--restart", f->restart, "restart policy: no, on-failure[:N], always, unless-stopped");
+    command.add_option("--pull", f->pull, "pull the image: missing (when not here), always, never")
+        ->check(CLI::IsMember({"missing", "always", "never"}))
+        ->capture_default_str();
     command.prefix_command();
     command.positionals_at_end(false);
     return f;

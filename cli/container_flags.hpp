@@ -12,6 +12,7 @@
 namespace raind::cli {
 
 struct ContainerFlags {
+    std::string pull = "missing"; // missing | always | never
     std::string name, workdir, user, entrypoint, hostname, network, restart, memory, pids_limit;
     bool entrypoint_set = false;
     double cpus = 0;

@@ -6,26 +6,44 @@
 #include "client.hpp"
 #include "commands.hpp"
 #include "container_flags.hpp"
+#include "registry_options.hpp"
 
 namespace raind::cli {
+
+void pull_image(Client& client, const std::string& reference);
+
 namespace {
 
 // Docker's convention: the container's own status, 125 when raind itself failed.
 constexpr int exit_run_failed = 125;
 
-std::string create(Client& client, const ContainerFlags& flags) {
-    std::string id;
-    sdbus::ObjectPath path;
-    auto reply = client.manager().call_long("CreateContainer", flags.image, flags.command, container_options(flags));
-    reply >> id >> path;
-    return id;
+// Creates the container, pulling its image first when it is not there (--pull missing).
+std::string create(Client& client, const ContainerFlags& flags, const std::string& pull) {
+    auto options = container_options(flags);
+    auto call = [&] {
+        std::string id;
+        sdbus::ObjectPath path;
+        auto reply = client.manager().call_long("CreateContainer", flags.image, flags.command, options);
+        reply >> id >> path;
+        return id;
+    };
+    if (pull == "always")
+        pull_image(client, flags.image);
+    try {
+        return call();
+    } catch (const sdbus::Error& e) {
+        if (pull != "missing" || e.getName() != "org.raind.Condenser1.Error.NoSuchImage")
+            throw;
+    }
+    pull_image(client, flags.image);
+    return call();
 }
 
 int run(const ContainerFlags& flags, bool detach) {
     block_relay_signals();
     Client client;
     client.watch_signals();
-    std::string id = create(client, flags);
+    std::string id = create(client, flags, flags.pull);
     if (detach) {
         client.manager().call_long("StartContainer", id);
         std::printf("%s\n", id.c_str());
@@ -46,6 +64,15 @@ int run(const ContainerFlags& flags, bool detach) {
 
 } // namespace
 
+void pull_image(Client& client, const std::string& reference) {
+    std::fprintf(stderr, "Pulling %s\n", reference.c_str());
+    std::string id;
+    sdbus::ObjectPath path;
+    auto reply = client.manager().call_long("PullImage", reference,
+                                            registry_call_options(registry_of(reference), RegistryFlags{}));
+    reply >> id >> path;
+}
+
 void add_create(CLI::App& app) {
     auto* command = app.add_subcommand("create", "Create a container from an image without starting it: raind create [OPTIONS] IMAGE [COMMAND...]");
     auto flags = add_container_flags(*command);
@@ -53,7 +80,7 @@ void add_create(CLI::App& app) {
         take_image_and_command(*command, *flags);
         Client client;
         client.watch_signals();
-        std::printf("%s\n", create(client, *flags).c_str());
+        std::printf("%s\n", create(client, *flags, flags->pull).c_str());
         return 0;
     });
 }

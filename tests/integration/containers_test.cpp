@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -300,6 +301,25 @@ TEST_F(Containers, RestartPolicyRestartsAFailingContainer) {
     EXPECT_EQ(rows[0]["RestartPolicy"], "on-failure:2");
 }
 
+TEST_F(Containers, RunPullsAMissingImage) {
+    raind::fixtures::LocalRegistries registries(true);
+    auto plain = registries.get("RAIND_REGISTRY_PLAIN");
+    fs::create_directories("/etc/raind");
+    std::ofstream("/etc/raind/registries.conf") << "insecure = " << plain << "\n";
+    auto image = plain + "/library/layered:latest";
+    auto out = raind_cli({"run", "--rm", image, "cat", "/etc/layer"});
+    EXPECT_EQ(exit_code(out), 0) << out.err;
+    EXPECT_EQ(out.out, "2\n");
+    EXPECT_EQ(out.err, "Pulling " + image + "\n");
+    EXPECT_NE(raind_cli({"images"}).out.find(plain + "/library/layered"), std::string::npos);
+
+    auto missing = raind_cli({"run", "--rm", plain + "/library/nosuch:latest"});
+    EXPECT_EQ(exit_code(missing), 125);
+    EXPECT_NE(missing.err.find("nosuch"), std::string::npos) << missing.err;
+    auto rmi = raind_cli({"rmi", image});
+    EXPECT_EQ(exit_code(rmi), 0) << rmi.err;
+}
+
 TEST_F(Containers, BadInputIsAOneLineErrorAndChangesNothing) {
     auto existing = raind_cli({"create", "--name", "taken", "busybox", "true"});
     ASSERT_EQ(exit_code(existing), 0) << existing.err;
@@ -311,7 +331,7 @@ TEST_F(Containers, BadInputIsAOneLineErrorAndChangesNothing) {
         std::string message;
     };
     for (const auto& c : std::vector<Case>{
-             {{"run", "--rm", "nosuchimage"}, "image nosuchimage not found locally"},
+             {{"run", "--rm", "--pull", "never", "nosuchimage"}, "image nosuchimage not found locally"},
              {{"run", "--rm", "-v", "relative:/data", "busybox", "true"}, "is not absolute"},
              {{"run", "--rm", "-v", "/nonexistent/dir:/data", "busybox", "true"}, "does not exist"},
              {{"run", "--rm", "-v", "/tmp:/data:rx", "busybox", "true"}, "is not ro or rw"},
