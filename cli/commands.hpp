@@ -29,5 +29,9 @@ void add_ps(CLI::App& app);
 void add_wait(CLI::App& app);
 void add_exec(CLI::App& app);
 void add_logs(CLI::App& app);
+void add_pause(CLI::App& app);
+void add_rename(CLI::App& app);
+void add_restart(CLI::App& app);
+void add_attach(CLI::App& app);
 
 } // namespace raind::cli

@@ -34,6 +34,10 @@ int main(int argc, char** argv) {
     add_wait(app);
     add_exec(app);
     add_logs(app);
+    add_attach(app);
+    add_pause(app);
+    add_rename(app);
+    add_restart(app);
     add_pull(app);
     add_push(app);
     add_images(app);

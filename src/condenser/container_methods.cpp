@@ -138,6 +138,29 @@ void Manager::ContainerLogs(sdbus::Result<sdbus::UnixFd>&& result, std::string c
     });
 }
 
+void Manager::PauseContainer(sdbus::Result<>&& result, std::string container) {
+    manage_containers(std::move(result), details(container, "pause"), [this, container](std::stop_token) {
+        containers_.pause(container, true);
+        return std::tuple<>{};
+    });
+}
+
+void Manager::UnpauseContainer(sdbus::Result<>&& result, std::string container) {
+    manage_containers(std::move(result), details(container, "unpause"), [this, container](std::stop_token) {
+        containers_.pause(container, false);
+        return std::tuple<>{};
+    });
+}
+
+void Manager::RenameContainer(sdbus::Result<>&& result, std::string container, std::string name) {
+    auto verb = details(container, "rename");
+    verb["name"] = name;
+    manage_containers(std::move(result), verb, [this, container, name](std::stop_token) {
+        containers_.rename(container, name);
+        return std::tuple<>{};
+    });
+}
+
 void Manager::GetContainer(sdbus::Result<sdbus::ObjectPath>&& result, std::string container) {
     read(std::move(result), details(container, "get-container"), [this, container](auto& reply) {
         const auto* view = containers_.objects().find(container);

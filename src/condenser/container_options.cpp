@@ -171,9 +171,8 @@ ContainerOptions parse_container_options(const std::map<std::string, sdbus::Vari
             throw InvalidContainerArgument("unknown or unsupported container option \"" + key + "\"");
         setter->second(parsed, key, value);
     }
-    if (!parsed.name.empty() && !valid_name(parsed.name))
-        throw InvalidContainerArgument("container name \"" + parsed.name +
-                                       "\" is not valid: use letters, digits, '_', '.', '-', starting with a letter or digit");
+    if (!parsed.name.empty())
+        check_container_name(parsed.name);
     if (parsed.network != "none" && parsed.network != "host")
         throw InvalidContainerArgument("network \"" + parsed.network + "\" is not supported yet (use none or host)");
     try {
@@ -283,6 +282,12 @@ void apply_to_spec(json& spec, const ContainerOptions& options) {
         spec["mounts"].push_back(
             {{"destination", mount.destination}, {"type", "tmpfs"}, {"source", "tmpfs"}, {"options", opts}});
     }
+}
+
+void check_container_name(const std::string& name) {
+    if (!valid_name(name))
+        throw InvalidContainerArgument("container name \"" + name +
+                                       "\" is not valid: use letters, digits, '_', '.', '-', starting with a letter or digit");
 }
 
 int parse_signal(const std::string& text) {

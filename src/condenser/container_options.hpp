@@ -62,6 +62,9 @@ raind::images::ImageConfig apply_to_image(raind::images::ImageConfig image, cons
 // capabilities, mounts, read-only root, no_new_privs).
 void apply_to_spec(nlohmann::json& spec, const ContainerOptions& options);
 
+// Docker's rule for names, [a-zA-Z0-9][a-zA-Z0-9_.-]*; throws InvalidContainerArgument.
+void check_container_name(const std::string& name);
+
 // A signal by name ("KILL", "SIGKILL") or number; throws InvalidContainerArgument.
 int parse_signal(const std::string& text);
 

@@ -97,6 +97,16 @@ void ContainerRecords::set_started(const std::string& id, int64_t when) {
     db_.prepare("UPDATE containers SET started = ?2 WHERE id = ?1").bind(1, id).bind(2, when).run();
 }
 
+void ContainerRecords::rename(const std::string& id, const std::string& name) {
+    raind::db::Transaction transaction(db_);
+    auto taken = db_.prepare("SELECT id FROM containers WHERE name = ?1 AND id != ?2");
+    taken.bind(1, name).bind(2, id);
+    if (taken.step())
+        throw NameInUse("container name \"" + name + "\" is already used by " + taken.text(0).substr(0, 12));
+    db_.prepare("UPDATE containers SET name = ?2 WHERE id = ?1").bind(1, id).bind(2, name).run();
+    transaction.commit();
+}
+
 std::string new_container_id() {
     unsigned char bytes[32];
     if (::getrandom(bytes, sizeof bytes, 0) != static_cast<ssize_t>(sizeof bytes))

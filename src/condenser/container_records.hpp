@@ -46,6 +46,8 @@ public:
     std::vector<ContainerRecord> all();
     bool remove(const std::string& id);
     void set_started(const std::string& id, int64_t when);
+    // Throws NameInUse naming the name when another container has it.
+    void rename(const std::string& id, const std::string& name);
 
 private:
     raind::db::Database& db_;

@@ -98,6 +98,8 @@ ContainerView Containers::view_of(const ContainerRecord& record) {
     if (live(status)) {
         view.state = status.status == "created" ? "created" : "running";
         view.pid = static_cast<uint32_t>(status.pid);
+        if (view.state == "running" && status.pid > 0 && cgroup_frozen(status.pid))
+            view.state = "paused";
     } else {
         view.state = "exited";
         view.exit_code = status.exit_status.value_or(-1);
@@ -283,6 +285,32 @@ void Containers::kill(const std::string& container, int signal) {
     if (!status.alive || status.status != "running")
         throw ContainerNotRunning("container " + record.name + " is not running");
     runtime_kill(settings_, record.id, signal);
+}
+
+void Containers::pause(const std::string& container, bool pause) {
+    auto record = record_of(container);
+    auto lock = lock_for(record.id);
+    std::lock_guard guard(*lock);
+    auto status = read_shim_status(container_paths(settings_, record.id).shim);
+    if (!status.alive || status.status != "running")
+        throw ContainerNotRunning("container " + record.name + " is not running");
+    bool frozen = status.pid > 0 && cgroup_frozen(status.pid);
+    if (pause && frozen)
+        throw InvalidContainerArgument("container " + record.name + " is paused already");
+    if (!pause && !frozen)
+        throw InvalidContainerArgument("container " + record.name + " is not paused");
+    runtime_pause(settings_, record.id, pause);
+    refresh(record.id);
+}
+
+void Containers::rename(const std::string& container, const std::string& name) {
+    check_container_name(name);
+    auto record = record_of(container);
+    {
+        std::lock_guard lock(records_mutex_);
+        records_.rename(record.id, name);
+    }
+    refresh(record.id);
 }
 
 void Containers::remove(const std::string& container, bool force, std::stop_token stop) {

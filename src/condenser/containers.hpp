@@ -43,6 +43,8 @@ public:
     void start(const std::string& container);
     void stop(const std::string& container, unsigned timeout_seconds, std::stop_token stop);
     void kill(const std::string& container, int signal);
+    void pause(const std::string& container, bool pause);
+    void rename(const std::string& container, const std::string& name);
     void remove(const std::string& container, bool force, std::stop_token stop);
     shim::Attached attach(const std::string& container);
     // The read end of a pipe the container's log is streamed to (container_logs.hpp).

@@ -75,6 +75,9 @@ private:
     void AttachContainer(sdbus::Result<sdbus::UnixFd, bool, std::vector<sdbus::UnixFd>>&& result,
                          std::string container) override;
     void GetContainer(sdbus::Result<sdbus::ObjectPath>&& result, std::string container) override;
+    void PauseContainer(sdbus::Result<>&& result, std::string container) override;
+    void UnpauseContainer(sdbus::Result<>&& result, std::string container) override;
+    void RenameContainer(sdbus::Result<>&& result, std::string container, std::string name) override;
     void ContainerLogs(sdbus::Result<sdbus::UnixFd>&& result, std::string container, Properties options) override;
     void ExecContainer(sdbus::Result<bool, std::vector<sdbus::UnixFd>, sdbus::UnixFd>&& result, std::string container,
                        std::vector<std::string> command, Properties options) override;

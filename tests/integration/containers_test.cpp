@@ -320,6 +320,45 @@ TEST_F(Containers, RunPullsAMissingImage) {
     EXPECT_EQ(exit_code(rmi), 0) << rmi.err;
 }
 
+TEST_F(Containers, PauseRenameRestartAttach) {
+    auto out = raind_cli({"run", "-d", "--name", "p", "busybox", "sleep", "1000"});
+    ASSERT_EQ(exit_code(out), 0) << out.err;
+    std::string id = trimmed(out.out);
+    auto pid = ps_all()[0]["Pid"].get<uint32_t>();
+
+    EXPECT_EQ(exit_code(raind_cli({"pause", "p"})), 0);
+    EXPECT_EQ(ps_all()[0]["State"], "paused");
+    auto state = run({"/usr/bin/busctl", "get-property", "org.raind.Condenser1", "/org/raind/Condenser1/container/" + id,
+                      "org.raind.Condenser1.Container", "State"});
+    EXPECT_EQ(trimmed(state.out), "s \"paused\"");
+    EXPECT_EQ(exit_code(raind_cli({"unpause", "p"})), 0);
+    EXPECT_EQ(ps_all()[0]["State"], "running");
+    auto again = raind_cli({"unpause", "p"});
+    EXPECT_EQ(again.err, "raind: container p is not paused\n");
+
+    EXPECT_EQ(exit_code(raind_cli({"create", "--name", "other", "busybox", "true"})), 0);
+    auto taken = raind_cli({"rename", "p", "other"});
+    EXPECT_NE(taken.err.find("\"other\" is already used"), std::string::npos) << taken.err;
+    EXPECT_EQ(exit_code(raind_cli({"rename", "p", "q"})), 0);
+    EXPECT_EQ(exit_code(raind_cli({"inspect", "p"})), 1);
+    auto inspected = nlohmann::json::parse(raind_cli({"inspect", "q"}).out);
+    EXPECT_EQ(inspected[0]["Id"], id);
+
+    auto restarted = raind_cli({"restart", "-t", "0", "q"});
+    EXPECT_EQ(exit_code(restarted), 0) << restarted.err;
+    inspected = nlohmann::json::parse(raind_cli({"inspect", "q"}).out);
+    EXPECT_EQ(inspected[0]["State"], "running");
+    EXPECT_NE(inspected[0]["Pid"], pid);
+
+    out = raind_cli({"run", "-d", "--name", "att", "busybox", "sh", "-c", "sleep 0.5; echo late; exit 6"});
+    ASSERT_EQ(exit_code(out), 0) << out.err;
+    auto attached = raind_cli({"attach", "--no-stdin", "att"});
+    EXPECT_EQ(exit_code(attached), 6) << attached.err;
+    EXPECT_EQ(attached.out, "late\n");
+    auto exited = raind_cli({"attach", "att"});
+    EXPECT_EQ(exited.err, "raind: container att is not running: start it with raind start -a\n");
+}
+
 TEST_F(Containers, BadInputIsAOneLineErrorAndChangesNothing) {
     auto existing = raind_cli({"create", "--name", "taken", "busybox", "true"});
     ASSERT_EQ(exit_code(existing), 0) << existing.err;
