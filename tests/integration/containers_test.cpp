@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include "fixture_support.hpp"
@@ -441,6 +443,44 @@ TEST_F(Containers, ContainersOutliveACondenserRestart) {
     auto stop = raind_cli({"stop", "-t", "1", "survivor"});
     EXPECT_EQ(exit_code(stop), 0) << stop.err;
     EXPECT_EQ(ps_all()[0]["State"] == "exited" && ps_all()[1]["State"] == "exited", true);
+}
+
+TEST_F(Containers, KillingCondenserMidCreateLosesNothingAndLeavesNoOrphan) {
+    // Creates race with SIGKILLs of the daemon (D-Bus activation brings it back for the next
+    // call): whatever was recorded is listed afterwards, and whatever runs is recorded.
+    auto loop = raind::test::Child::spawn(
+        {"/bin/sh", "-c", std::string("for i in 1 2 3 4 5 6 7 8; do ") + RAIND_BINDIR +
+                              "/raind run -d busybox sleep 1000 >/dev/null 2>&1; done"});
+    for (int i = 0; i < 4; ++i) {
+        // Only a daemon that is up: one killed while it starts makes the bus wait 25 s for it.
+        if (!eventually([] { return unit_property("condenser.service", "ActiveState") == "active"; }))
+            break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(40));
+        systemctl({"kill", "--kill-whom=main", "--signal=SIGKILL", "condenser.service"});
+    }
+    loop.wait();
+    auto rows = ps_all();
+    EXPECT_GT(rows.size(), 0u);
+    std::set<std::string> recorded;
+    for (const auto& row : rows)
+        recorded.insert(row["Id"].get<std::string>());
+    // Every container directory and every shim belongs to a record.
+    for (const auto& dir : {containers_dir, shims_dir})
+        for (const auto& entry : fs::directory_iterator(dir))
+            EXPECT_TRUE(recorded.count(entry.path().filename().string())) << entry.path();
+    auto units = systemctl({"list-units", "--no-legend", "--plain", "raind-*.scope"}).out;
+    std::istringstream lines(units);
+    for (std::string unit; lines >> unit;) {
+        if (unit.rfind("raind-", 0) != 0)
+            continue;
+        EXPECT_TRUE(recorded.count(unit.substr(6, 64))) << unit;
+        std::getline(lines, unit);
+    }
+    for (const auto& row : rows) {
+        if (row["State"] == "running") {
+            EXPECT_TRUE(fs::exists("/proc/" + std::to_string(row["Pid"].get<uint32_t>())));
+        }
+    }
 }
 
 TEST_F(Containers, UnprivilegedUserIsDenied) {
