@@ -37,6 +37,26 @@ sdbus::MethodReply ManagerProxy::await(sdbus::MethodCall& call) {
     return result.get();
 }
 
+std::future<int32_t> ManagerProxy::wait_async(const std::string& container) {
+    auto done = std::make_shared<std::promise<int32_t>>();
+    auto result = done->get_future();
+    auto call = getProxy().createMethodCall(INTERFACE_NAME, "WaitContainer");
+    call << container;
+    getProxy().callMethod(
+        call,
+        [done](sdbus::MethodReply& reply, const sdbus::Error* error) {
+            if (error) {
+                done->set_exception(std::make_exception_ptr(*error));
+                return;
+            }
+            int32_t status = -1;
+            reply >> status;
+            done->set_value(status);
+        },
+        long_call_timeout_usec);
+    return result;
+}
+
 void Client::watch_signals() {
     if (watching_)
         return;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <functional>
+#include <future>
 #include <memory>
 #include <string>
 
@@ -29,6 +30,8 @@ public:
         (call << ... << in);
         return await(call);
     }
+    // WaitContainer sent now, answered whenever the container exits. Needs Client::watch_signals().
+    std::future<int32_t> wait_async(const std::string& container);
     static constexpr uint64_t long_call_timeout_usec = 24ULL * 3600 * 1000 * 1000;
 
 private:

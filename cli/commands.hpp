@@ -19,5 +19,19 @@ void add_tag(CLI::App& app);
 void add_login(CLI::App& app);
 void add_archive(CLI::App& app);
 void add_registry(CLI::App& app);
+void add_create(CLI::App& app);
+void add_run(CLI::App& app);
+void add_start(CLI::App& app);
+void add_stop(CLI::App& app);
+void add_kill(CLI::App& app);
+void add_rm(CLI::App& app);
+void add_ps(CLI::App& app);
+void add_wait(CLI::App& app);
+void add_exec(CLI::App& app);
+void add_logs(CLI::App& app);
+void add_pause(CLI::App& app);
+void add_rename(CLI::App& app);
+void add_restart(CLI::App& app);
+void add_attach(CLI::App& app);
 
 } // namespace raind::cli

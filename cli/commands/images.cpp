@@ -7,28 +7,11 @@
 
 #include "client.hpp"
 #include "commands.hpp"
+#include "format.hpp"
 #include "reference.hpp"
 
 namespace raind::cli {
 namespace {
-
-std::string ago(int64_t when) {
-    int64_t seconds = static_cast<int64_t>(std::time(nullptr)) - when;
-    if (seconds < 60)
-        return "Less than a minute ago";
-    struct Unit {
-        int64_t seconds;
-        const char* name;
-    };
-    for (Unit unit : {Unit{86400 * 365, "year"}, Unit{86400 * 7, "week"}, Unit{86400, "day"}, Unit{3600, "hour"},
-                      Unit{60, "minute"}}) {
-        if (seconds >= unit.seconds) {
-            int64_t n = seconds / unit.seconds;
-            return std::to_string(n) + " " + unit.name + (n == 1 ? "" : "s") + " ago";
-        }
-    }
-    return "";
-}
 
 std::string size_text(uint64_t bytes) {
     char text[32];

@@ -51,7 +51,8 @@ private:
 
 std::filesystem::path create_bundle(const std::filesystem::path& containers_dir,
                                     const std::vector<std::filesystem::path>& lower_dirs,
-                                    const raind::images::ImageConfig& image, ContainerRequest request) {
+                                    const raind::images::ImageConfig& image, ContainerRequest request,
+                                    const std::function<void(nlohmann::json&)>& adjust) {
     if (request.id.size() != 64 || request.id.find_first_not_of("0123456789abcdef") != std::string::npos)
         throw InvalidContainerArgument("container id " + request.id + " is not 64 hex digits");
     std::filesystem::create_directories(containers_dir);
@@ -61,7 +62,10 @@ std::filesystem::path create_bundle(const std::filesystem::path& containers_dir,
     BundleCleanup cleanup(containers_dir, request.id);
     OverlayRootfs rootfs(lower_dirs, bundle / "upper", bundle / "work", bundle / "rootfs");
     request.rootfs = rootfs.target();
-    write_file(bundle / "config.json", container_spec(image, request).dump(2) + "\n");
+    auto spec = container_spec(image, request);
+    if (adjust)
+        adjust(spec);
+    write_file(bundle / "config.json", spec.dump(2) + "\n");
     rootfs.release();
     cleanup.dismiss();
     return bundle;

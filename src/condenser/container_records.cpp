@@ -10,7 +10,7 @@
 namespace condenser {
 namespace {
 
-constexpr const char* columns = "id, name, image, image_id, command, created, auto_remove";
+constexpr const char* columns = "id, name, image, image_id, command, created, auto_remove, settings, started";
 
 ContainerRecord row(const raind::db::Statement& statement) {
     ContainerRecord record;
@@ -21,6 +21,13 @@ ContainerRecord row(const raind::db::Statement& statement) {
     record.command = nlohmann::json::parse(statement.text(4)).get<std::vector<std::string>>();
     record.created = statement.integer(5);
     record.auto_remove = statement.integer(6) != 0;
+    auto settings = nlohmann::json::parse(statement.text(7));
+    record.labels = settings.value("labels", std::map<std::string, std::string>{});
+    record.restart = settings.value("restart", "no");
+    record.tty = settings.value("tty", false);
+    record.interactive = settings.value("interactive", false);
+    record.stop_signal = settings.value("stop_signal", "");
+    record.started = statement.integer(8);
     return record;
 }
 
@@ -32,7 +39,7 @@ void ContainerRecords::add(const ContainerRecord& record) {
     taken.bind(1, record.name);
     if (taken.step())
         throw NameInUse("container name \"" + record.name + "\" is already used by " + taken.text(0).substr(0, 12));
-    db_.prepare(std::string("INSERT INTO containers (") + columns + ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+    db_.prepare(std::string("INSERT INTO containers (") + columns + ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
         .bind(1, record.id)
         .bind(2, record.name)
         .bind(3, record.image)
@@ -40,6 +47,13 @@ void ContainerRecords::add(const ContainerRecord& record) {
         .bind(5, nlohmann::json(record.command).dump())
         .bind(6, record.created)
         .bind(7, int64_t{record.auto_remove})
+        .bind(8, nlohmann::json{{"labels", record.labels},
+                                {"restart", record.restart},
+                                {"tty", record.tty},
+                                {"interactive", record.interactive},
+                                {"stop_signal", record.stop_signal}}
+                     .dump())
+        .bind(9, record.started)
         .run();
     transaction.commit();
 }
@@ -77,6 +91,20 @@ bool ContainerRecords::remove(const std::string& id) {
     bool removed = statement.step();
     statement.run();
     return removed;
+}
+
+void ContainerRecords::set_started(const std::string& id, int64_t when) {
+    db_.prepare("UPDATE containers SET started = ?2 WHERE id = ?1").bind(1, id).bind(2, when).run();
+}
+
+void ContainerRecords::rename(const std::string& id, const std::string& name) {
+    raind::db::Transaction transaction(db_);
+    auto taken = db_.prepare("SELECT id FROM containers WHERE name = ?1 AND id != ?2");
+    taken.bind(1, name).bind(2, id);
+    if (taken.step())
+        throw NameInUse("container name \"" + name + "\" is already used by " + taken.text(0).substr(0, 12));
+    db_.prepare("UPDATE containers SET name = ?2 WHERE id = ?1").bind(1, id).bind(2, name).run();
+    transaction.commit();
 }
 
 std::string new_container_id() {

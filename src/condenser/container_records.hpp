@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +21,13 @@ struct ContainerRecord {
     std::vector<std::string> command; // the process arguments
     int64_t created = 0; // unix seconds
     bool auto_remove = false;
+    // Settings (stored as JSON): what starting its shim again needs, and labels.
+    std::map<std::string, std::string> labels;
+    std::string restart = "no";
+    bool tty = false;
+    bool interactive = false;
+    std::string stop_signal; // the image's StopSignal; empty: SIGTERM
+    int64_t started = 0;     // unix seconds of the last start, 0: never
 };
 
 class NameInUse : public raind::Error {
@@ -37,6 +45,9 @@ public:
     std::optional<ContainerRecord> find(const std::string& id_or_name);
     std::vector<ContainerRecord> all();
     bool remove(const std::string& id);
+    void set_started(const std::string& id, int64_t when);
+    // Throws NameInUse naming the name when another container has it.
+    void rename(const std::string& id, const std::string& name);
 
 private:
     raind::db::Database& db_;

@@ -114,6 +114,9 @@ UserIds resolve_user(const std::string& user, const std::filesystem::path& rootf
 json container_spec(const raind::images::ImageConfig& image, const ContainerRequest& request) {
     auto ids = resolve_user(image.user, request.rootfs);
     json capabilities = default_capabilities;
+    // No rlimits: the container inherits the daemon's (its unit's LimitNOFILE), as Docker's
+    // containers inherit containerd's; a fixed value fails where the hard limit is lower and
+    // raising it needs CAP_SYS_RESOURCE.
     json process = {
         {"terminal", false},
         {"user", {{"uid", ids.uid}, {"gid", ids.gid}}},
@@ -122,7 +125,6 @@ json container_spec(const raind::images::ImageConfig& image, const ContainerRequ
         {"cwd", image.working_dir.empty() ? "/" : image.working_dir},
         {"capabilities",
          {{"bounding", capabilities}, {"effective", capabilities}, {"permitted", capabilities}}},
-        {"rlimits", json::array({{{"type", "RLIMIT_NOFILE"}, {"hard", 1048576}, {"soft", 1048576}}})},
         {"noNewPrivileges", false},
     };
     json mounts = json::array({

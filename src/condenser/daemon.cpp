@@ -16,8 +16,9 @@ int run_daemon(const DaemonOptions& options) {
     Loop loop(*connection);
     Activity activity;
     Authority authority(*connection);
-    Manager manager(*connection, loop, authority, activity, options.settings);
+    // Before the objects: announcing one (InterfacesAdded) needs the ObjectManager above it.
     connection->addObjectManager(Manager::object_path, sdbus::floating_slot);
+    Manager manager(*connection, loop, authority, activity, *database, options.settings);
     // Objects first, name last: a request that activated us finds everything in place.
     connection->requestName(options.bus_name);
 

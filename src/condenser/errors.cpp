@@ -1,6 +1,7 @@
 #include "errors.hpp"
 
 #include "archive.hpp"
+#include "container_errors.hpp"
 #include "container_records.hpp"
 #include "container_spec.hpp"
 #include "digest.hpp"
@@ -17,7 +18,13 @@ sdbus::Error from_exception(std::exception_ptr error) {
     } catch (const sdbus::Error& e) {
         return e;
     } catch (const NameInUse& e) {
-        return make(invalid_argument, e.what());
+        return make(name_in_use, e.what());
+    } catch (const NoSuchContainer& e) {
+        return make(no_such_container, e.what());
+    } catch (const ContainerRunning& e) {
+        return make(container_running, e.what());
+    } catch (const ContainerNotRunning& e) {
+        return make(container_not_running, e.what());
     } catch (const InvalidContainerArgument& e) {
         return make(invalid_argument, e.what());
     } catch (const images::InvalidReference& e) {

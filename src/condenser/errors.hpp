@@ -16,6 +16,10 @@ inline constexpr const char* registry = "org.raind.Condenser1.Error.Registry";
 inline constexpr const char* digest_mismatch = "org.raind.Condenser1.Error.DigestMismatch";
 inline constexpr const char* invalid_image = "org.raind.Condenser1.Error.InvalidImage";
 inline constexpr const char* cancelled = "org.raind.Condenser1.Error.Cancelled";
+inline constexpr const char* no_such_container = "org.raind.Condenser1.Error.NoSuchContainer";
+inline constexpr const char* name_in_use = "org.raind.Condenser1.Error.NameInUse";
+inline constexpr const char* container_running = "org.raind.Condenser1.Error.ContainerRunning";
+inline constexpr const char* container_not_running = "org.raind.Condenser1.Error.ContainerNotRunning";
 inline constexpr const char* internal = "org.raind.Condenser1.Error.Internal";
 
 inline sdbus::Error make(const char* name, const std::string& message) { return sdbus::Error(name, message); }

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 
@@ -174,6 +175,22 @@ void Manager::RemoveImage(sdbus::Result<std::vector<std::string>, std::vector<st
                           std::string image, bool force) {
     manage(std::move(result), {{"image", image}, {"verb", "remove"}, {"force", force ? "true" : "false"}},
            [this, image, force](std::stop_token) {
+               // Containers run on the image's layers: it may lose a name, never its content.
+               if (auto info = store_.find_image(image)) {
+                   bool by_name = false;
+                   try {
+                       auto name = images::Reference::parse(image).str();
+                       by_name = std::find(info->names.begin(), info->names.end(), name) != info->names.end();
+                   } catch (const images::InvalidReference&) {
+                       // An id or id prefix.
+                   }
+                   auto users = containers_.users_of(info->id.str());
+                   if (!users.empty() && (!by_name || info->names.size() <= 1))
+                       throw errors::make(errors::image_in_use,
+                                          "image " + image + " is used by container " + users.front() +
+                                              (users.size() > 1 ? " and " + std::to_string(users.size() - 1) + " more" : "") +
+                                              ": remove the containers first");
+               }
                auto report = store_.remove(image, force);
                std::vector<std::string> deleted;
                for (const auto& id : report.deleted_images)

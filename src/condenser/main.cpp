@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
     condenser::DaemonOptions options;
     options.settings.state_dir = RAIND_STATE_DIR;
     options.settings.runtime_path = RAIND_BINDIR "/droplet";
+    options.settings.shim_path = RAIND_LIBEXECDIR "/droplet-shim";
     unsigned idle_seconds = 60;
 
     CLI::App app{"condenser: the raind container daemon", "condenser"};
@@ -17,6 +18,10 @@ int main(int argc, char** argv) {
     app.add_option("--state-dir", options.settings.state_dir, "where images, containers and the database live")
         ->capture_default_str();
     app.add_option("--runtime", options.settings.runtime_path, "OCI runtime to run containers with")
+        ->capture_default_str();
+    app.add_option("--shim", options.settings.shim_path, "droplet-shim, the per-container monitor")
+        ->capture_default_str();
+    app.add_option("--run-dir", options.settings.run_dir, "runtime state (the shims' directories)")
         ->capture_default_str();
     app.add_option("--registries-conf", options.settings.registries_conf,
                    "registry settings: insecure registries, certificate directories, mirrors")

@@ -4,12 +4,22 @@
 
 namespace condenser {
 
+namespace {
+
+ShimSettings shim_settings(const Settings& settings) {
+    return {settings.shim_path, settings.runtime_path, std::filesystem::path(settings.state_dir) / "containers",
+            std::filesystem::path(settings.run_dir) / "containers"};
+}
+
+} // namespace
+
 Manager::Manager(sdbus::IConnection& connection, Loop& loop, Authority& authority, Activity& activity,
-                 const Settings& settings)
+                 raind::db::Database& database, const Settings& settings)
     : AdaptorInterfaces(connection, object_path), loop_(loop), authority_(authority), activity_(activity),
       settings_(settings), temp_dir_(std::filesystem::path(settings.state_dir) / "tmp"),
       store_(std::filesystem::path(settings.state_dir) / "images"), image_objects_(connection, store_),
-      async_{loop_, jobs_, [this] { image_objects_.sync(); }} {
+      containers_(connection, loop, database, store_, shim_settings(settings)),
+      async_{loop_, jobs_, [this] { image_objects_.sync(); }}, container_async_{loop_, jobs_, {}} {
     // Half-written archives of a crash.
     std::error_code ignored;
     std::filesystem::remove_all(temp_dir_, ignored);
@@ -27,6 +37,7 @@ void Manager::Version(sdbus::Result<std::map<std::string, sdbus::Variant>>&& res
             {"StorageRoot", sdbus::Variant(settings_.state_dir)},
             {"CgroupDriver", sdbus::Variant(settings_.cgroup_driver)},
             {"Runtime", sdbus::Variant(settings_.runtime_path)},
+            {"Shim", sdbus::Variant(settings_.shim_path)},
         });
     });
 }

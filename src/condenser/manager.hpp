@@ -9,6 +9,7 @@
 #include "activity.hpp"
 #include "authority.hpp"
 #include "authorized.hpp"
+#include "containers.hpp"
 #include "condenser1-adaptor.h"
 #include "image_objects.hpp"
 #include "jobs.hpp"
@@ -20,7 +21,9 @@ namespace condenser {
 
 struct Settings {
     std::string state_dir;
+    std::string run_dir = "/run/raind"; // runtime state: the shims' directories
     std::string runtime_path; // the OCI runtime condenser runs containers with
+    std::string shim_path;    // droplet-shim
     std::string cgroup_driver = "systemd";
     std::string registries_conf = "/etc/raind/registries.conf";
 };
@@ -30,7 +33,7 @@ public:
     static constexpr const char* object_path = "/org/raind/Condenser1";
 
     Manager(sdbus::IConnection& connection, Loop& loop, Authority& authority, Activity& activity,
-            const Settings& settings);
+            raind::db::Database& database, const Settings& settings);
     ~Manager();
 
 private:
@@ -59,6 +62,32 @@ private:
     void DeleteRegistryImage(sdbus::Result<>&& result, std::string reference,
                              std::map<std::string, sdbus::Variant> options) override;
 
+    // Containers (container_methods.cpp).
+    using Properties = std::map<std::string, sdbus::Variant>;
+    void CreateContainer(sdbus::Result<std::string, sdbus::ObjectPath>&& result, std::string image,
+                         std::vector<std::string> command, Properties options) override;
+    void StartContainer(sdbus::Result<>&& result, std::string container) override;
+    void StopContainer(sdbus::Result<>&& result, std::string container, uint32_t timeout_seconds) override;
+    void KillContainer(sdbus::Result<>&& result, std::string container, std::string signal) override;
+    void RemoveContainer(sdbus::Result<>&& result, std::string container, bool force) override;
+    void WaitContainer(sdbus::Result<int32_t>&& result, std::string container) override;
+    void ListContainers(sdbus::Result<std::vector<Properties>>&& result, bool all) override;
+    void AttachContainer(sdbus::Result<sdbus::UnixFd, bool, std::vector<sdbus::UnixFd>>&& result,
+                         std::string container) override;
+    void GetContainer(sdbus::Result<sdbus::ObjectPath>&& result, std::string container) override;
+    void PauseContainer(sdbus::Result<>&& result, std::string container) override;
+    void UnpauseContainer(sdbus::Result<>&& result, std::string container) override;
+    void RenameContainer(sdbus::Result<>&& result, std::string container, std::string name) override;
+    void ContainerLogs(sdbus::Result<sdbus::UnixFd>&& result, std::string container, Properties options) override;
+    void ExecContainer(sdbus::Result<bool, std::vector<sdbus::UnixFd>, sdbus::UnixFd>&& result, std::string container,
+                       std::vector<std::string> command, Properties options) override;
+
+    template <typename... Results, typename Work>
+    void manage_containers(sdbus::Result<Results...>&& result, std::map<std::string, std::string> details, Work work) {
+        serve_authorized_async(getObject(), authority_, activity_, container_async_,
+                               "org.raind.condenser.manage-containers", details, std::move(result), std::move(work));
+    }
+
     template <typename... Results, typename Serve>
     void read(sdbus::Result<Results...>&& result, std::map<std::string, std::string> details, Serve serve) {
         serve_authorized(getObject(), authority_, activity_, "org.raind.condenser.read", details, std::move(result),
@@ -80,8 +109,10 @@ private:
     std::filesystem::path temp_dir_;
     raind::images::Store store_;
     ImageObjects image_objects_;
+    Containers containers_;
     Jobs jobs_; // last: joined first, while everything its threads use still exists
     AsyncContext async_;
+    AsyncContext container_async_;
 };
 
 } // namespace condenser

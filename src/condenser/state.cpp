@@ -15,6 +15,9 @@ const std::vector<std::string_view> migrations = {
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
     "CREATE TABLE containers (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, image TEXT NOT NULL,"
     " image_id TEXT NOT NULL, command TEXT NOT NULL, created INTEGER NOT NULL, auto_remove INTEGER NOT NULL);",
+    // What the shim needs to be started again (tty, stdin, restart, stop signal) and labels, as JSON.
+    "ALTER TABLE containers ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';"
+    " ALTER TABLE containers ADD COLUMN started INTEGER NOT NULL DEFAULT 0;",
 };
 
 } // namespace

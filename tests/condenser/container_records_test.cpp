@@ -30,7 +30,15 @@ protected:
         std::filesystem::remove_all(dir_);
     }
     ContainerRecord record(const std::string& id, const std::string& name) {
-        return {id, name, "busybox", "sha256:" + std::string(64, 'b'), {"echo", "hi there"}, 1700000000, true};
+        ContainerRecord r;
+        r.id = id;
+        r.name = name;
+        r.image = "busybox";
+        r.image_id = "sha256:" + std::string(64, 'b');
+        r.command = {"echo", "hi there"};
+        r.created = 1700000000;
+        r.auto_remove = true;
+        return r;
     }
     std::string dir_;
     std::unique_ptr<raind::db::Database> db_;
@@ -55,6 +63,32 @@ TEST_F(Records, AddFindByIdPrefixOrNameAndRemove) {
     EXPECT_FALSE(records.remove(id));
     EXPECT_FALSE(records.find(id));
     EXPECT_TRUE(records.all().empty());
+}
+
+TEST_F(Records, SettingsAndStartTimeSurviveReopening) {
+    std::string id = condenser::new_container_id();
+    {
+        ContainerRecords records(*db_);
+        auto r = record(id, "settings");
+        r.labels = {{"app", "web"}, {"tier", "front"}};
+        r.restart = "on-failure:3";
+        r.tty = true;
+        r.interactive = true;
+        r.stop_signal = "SIGQUIT";
+        records.add(r);
+        records.set_started(id, 1700000100);
+    }
+    db_.reset();
+    db_ = condenser::open_state(dir_ + "/state");
+    ContainerRecords records(*db_);
+    auto found = records.find("settings");
+    ASSERT_TRUE(found);
+    EXPECT_EQ(found->labels.at("tier"), "front");
+    EXPECT_EQ(found->restart, "on-failure:3");
+    EXPECT_TRUE(found->tty);
+    EXPECT_TRUE(found->interactive);
+    EXPECT_EQ(found->stop_signal, "SIGQUIT");
+    EXPECT_EQ(found->started, 1700000100);
 }
 
 TEST_F(Records, NamesAreUniqueAndSurviveReopening) {
