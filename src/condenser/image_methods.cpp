@@ -233,7 +233,7 @@ void Manager::LoadImages(sdbus::Result<std::vector<std::string>>&& result, sdbus
             copy_fd(fd.get(), out.get(), "the archive from the caller's file descriptor", stop);
         }
         std::vector<std::string> names;
-        for (const auto& image : images::import_docker_archive(store_, archive.path(), stop)) {
+        for (const auto& image : images::import_archive(store_, archive.path(), stop)) {
             if (image.names.empty())
                 names.push_back(image.id.str());
             names.insert(names.end(), image.names.begin(), image.names.end());

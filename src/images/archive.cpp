@@ -309,7 +309,28 @@ void export_oci_layout(Store& store, const std::vector<std::string>& images, con
     fs::rename(dir / "index.json.tmp", dir / "index.json");
 }
 
-std::vector<ImageInfo> import_docker_archive(Store& store, const fs::path& tarball, std::stop_token stop) {
+// An OCI layout that came as a tarball: its entries (already extracted under numbered names)
+// are moved into a layout directory, taking only the names a layout has, then imported from it.
+std::vector<ImageInfo> import_layout_entries(Store& store, const fs::path& scratch,
+                                             const std::map<std::string, fs::path>& files,
+                                             const fs::path& tarball, std::stop_token stop) {
+    fs::path layout = scratch / "layout";
+    fs::create_directories(layout / "blobs" / "sha256");
+    for (const auto& [path, file] : files) {
+        if (path == "oci-layout" || path == "index.json") {
+            fs::rename(file, layout / path);
+        } else if (path.rfind("blobs/sha256/", 0) == 0) {
+            std::string hex = path.substr(13);
+            // Only a digest's hex may name a blob: nothing else can reach outside the layout.
+            if (hex.size() != 64 || hex.find_first_not_of("0123456789abcdef") != std::string::npos)
+                throw Error("OCI layout archive " + tarball.string() + ": \"" + path + "\" is not a sha256 blob name");
+            fs::rename(file, layout / "blobs" / "sha256" / hex);
+        }
+    }
+    return import_oci_layout(store, layout, std::nullopt, Platform::host(), stop);
+}
+
+std::vector<ImageInfo> import_archive(Store& store, const fs::path& tarball, std::stop_token stop) {
     ScratchDir scratch;
     // Entries land under numbered names: archive paths are only map keys, never file paths.
     std::map<std::string, fs::path> files;
@@ -346,6 +367,12 @@ std::vector<ImageInfo> import_docker_archive(Store& store, const fs::path& tarba
         }
         if (r != ARCHIVE_EOF)
             throw Error("docker archive " + tarball.string() + ": " + error_text(a.get()));
+    }
+    if (!files.contains("manifest.json")) {
+        if (files.contains("oci-layout") && files.contains("index.json"))
+            return import_layout_entries(store, scratch.path(), files, tarball, stop);
+        throw Error("archive " + tarball.string() +
+                    ": neither a docker-save archive (no manifest.json) nor an OCI layout (no oci-layout and index.json)");
     }
     auto file = [&](const std::string& path) {
         auto it = files.find(path);

@@ -25,8 +25,9 @@ std::vector<ImageInfo> import_oci_layout(Store& store, const std::filesystem::pa
 // index.json names each by its tag (ref.name) and full name (io.containerd.image.name).
 void export_oci_layout(Store& store, const std::vector<std::string>& images, const std::filesystem::path& dir);
 
-// Reads a `docker save` tarball: manifest.json, configs and layer tars (plain or compressed).
-std::vector<ImageInfo> import_docker_archive(Store& store, const std::filesystem::path& tarball,
+// Reads a `docker save` tarball (manifest.json, configs and layer tars, plain or compressed) or
+// a tarball of an OCI layout (oci-layout, index.json, blobs/sha256/…), as `docker load` does.
+std::vector<ImageInfo> import_archive(Store& store, const std::filesystem::path& tarball,
                                              std::stop_token stop = {});
 
 // Writes a tarball `docker load` accepts: manifest.json, <config>.json, <diff_id>/layer.tar

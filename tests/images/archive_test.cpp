@@ -112,7 +112,7 @@ TEST(DockerArchive, RoundTripAndSkopeoReadsIt) {
     EXPECT_EQ(raw["config"]["digest"], imported[0].id.str());
 
     Store fresh(tmp / "fresh");
-    auto back = import_docker_archive(fresh, tmp / "save.tar");
+    auto back = import_archive(fresh, tmp / "save.tar");
     ASSERT_EQ(back.size(), 2u);
     EXPECT_EQ(back[0].id, imported[0].id);
     EXPECT_EQ(back[1].id, imported[1].id);
@@ -129,7 +129,7 @@ TEST(DockerArchive, ImportsWhatSkopeoWrites) {
                   (tmp / "sk.tar").string() + ":localhost/layered:v1"),
               0);
     Store store(tmp / "store");
-    auto back = import_docker_archive(store, tmp / "sk.tar");
+    auto back = import_archive(store, tmp / "sk.tar");
     ASSERT_EQ(back.size(), 1u);
     EXPECT_EQ(back[0].names, std::vector<std::string>{"localhost/layered:v1"});
     expect_whiteouts(store, back[0]);
@@ -142,8 +142,45 @@ TEST(DockerArchive, PathsInManifestJsonCannotReachOutside) {
     t.file("c.json", R"({"rootfs":{"type":"layers","diff_ids":[]}})");
     t.save(tmp / "evil.tar");
     Store store(tmp / "store");
-    EXPECT_THAT([&] { import_docker_archive(store, tmp / "evil.tar"); },
+    EXPECT_THAT([&] { import_archive(store, tmp / "evil.tar"); },
                 testing::ThrowsMessage<raind::Error>(HasSubstr("names \"../../../etc/passwd\", which is not in the archive")));
     EXPECT_TRUE(store.images().empty());
     EXPECT_TRUE(listing(tmp / "store/blobs/sha256").empty());
+}
+
+TEST(OciArchive, ATarOfALayoutLoadsLikeTheLayout) {
+    Fixtures f;
+    TempDir tmp;
+    // As a person makes one: `tar -C dir -cf x.tar .`, every entry under "./".
+    ASSERT_EQ(run("tar -C " + f.oci.dir().string() + " -cf " + (tmp / "oci.tar").string() + " ."), 0);
+    Store store(tmp / "store");
+    auto loaded = import_archive(store, tmp / "oci.tar");
+    ASSERT_EQ(loaded.size(), 3u);
+    EXPECT_EQ(loaded[0].names, std::vector<std::string>{"docker.io/library/busybox:latest"});
+    expect_whiteouts(store, loaded[1]);
+    EXPECT_EQ(read_file_text(store.layer_path(loaded[2].layers[1].diff_id) / "etc/platform"), "amd64");
+}
+
+TEST(OciArchive, OnlyDigestNamedBlobsAreTaken) {
+    TempDir tmp;
+    TarBuilder t;
+    t.file("oci-layout", R"({"imageLayoutVersion":"1.0.0"})");
+    t.file("index.json", R"({"schemaVersion":2,"manifests":[]})");
+    t.file("blobs/sha256/../../../escape", "x");
+    t.save(tmp / "evil.tar");
+    Store store(tmp / "store");
+    EXPECT_THAT([&] { import_archive(store, tmp / "evil.tar"); },
+                testing::ThrowsMessage<raind::Error>(HasSubstr("is not a sha256 blob name")));
+    EXPECT_TRUE(store.images().empty());
+}
+
+TEST(Archive, NeitherKindIsNamedAsSuch) {
+    TempDir tmp;
+    TarBuilder t;
+    t.file("README", "not an image\n");
+    t.save(tmp / "other.tar");
+    Store store(tmp / "store");
+    EXPECT_THAT([&] { import_archive(store, tmp / "other.tar"); },
+                testing::ThrowsMessage<raind::Error>(HasSubstr("neither a docker-save archive (no manifest.json) nor an OCI layout")));
+    EXPECT_TRUE(store.images().empty());
 }
