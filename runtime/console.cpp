@@ -109,24 +109,10 @@ void send_fd(int socket, int fd, const std::string& name) {
 
 raind::UniqueFd receive_fd(int socket) {
     char data[256];
-    iovec iov{data, sizeof data};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))]{};
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    ssize_t n;
-    while ((n = ::recvmsg(socket, &msg, MSG_CMSG_CLOEXEC)) < 0)
-        if (errno != EINTR)
-            raind::throw_errno("receive the pty master");
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-            int fd;
-            std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-            return raind::UniqueFd(fd);
-        }
-    throw raind::Error("no pty master received");
+    raind::Received r = raind::receive_with_fds(socket, data, 1, "receive the pty master");
+    if (r.fds.empty())
+        throw raind::Error("no pty master received");
+    return std::move(r.fds.front());
 }
 
 void attach_console(int slave) {

@@ -127,14 +127,19 @@ CreatedContainer create_container(const std::string& root, const CreateOptions& 
         raind::throw_errno("root.path " + rootfs);
     if (!S_ISDIR(st.st_mode))
         throw raind::Error("root.path " + rootfs + ": not a directory");
-    // The root filesystem is built with mounts and pivot_root: outside a mount namespace of its
-    // own that would rearrange the host's (or another container's) mounts.
+    // The root filesystem is built with mounts and pivot_root: in a new mount namespace, or in
+    // the one a path names (the spec puts the container there, as runc and crun do), never in
+    // droplet's own, where it would rearrange the host's mounts.
     const Namespace* mount_ns = spec.find_namespace("mount");
-    if (!mount_ns || !mount_ns->path.empty())
+    if (!mount_ns)
         throw raind::Error("config.json: linux.namespaces: a new mount namespace (type \"mount\" without a path) "
-                           "is required to set up the root filesystem");
+                           "or another one's path is required to set up the root filesystem");
     validate_rootfs(spec);
     NamespacePlan namespaces = plan_namespaces(spec);
+    if (joins_own_mount_namespace(namespaces))
+        throw raind::Error("config.json: linux.namespaces: mount namespace path " + mount_ns->path +
+                           " is droplet's own: setting up the root filesystem there would rearrange the host's "
+                           "mounts; use a new mount namespace (no path) or another one's path");
 
     ContainerState state;
     state.oci_version = spec.oci_version;
@@ -254,17 +259,18 @@ CreatedContainer create_container(const std::string& root, const CreateOptions& 
             parent_sync.send(SyncType::init_pid_known);
         } else if (m.type == SyncType::hooks_request) {
             try {
-                std::string creating = state_text(state, Status::creating);
-                run_hooks(spec.hooks.prestart, "prestart", creating);
-                run_hooks(spec.hooks.create_runtime, "createRuntime", creating);
+                // The create-time hooks see `created`, as crun and runtime-tools' validation
+                // expect: the environment they may adjust is complete and the pid is known.
+                std::string created_state = state_text(state, Status::created);
+                run_hooks(spec.hooks.prestart, "prestart", created_state);
+                run_hooks(spec.hooks.create_runtime, "createRuntime", created_state);
             } catch (const raind::Error&) {
                 // The spec: stop the container, then the poststop hooks, then report.
                 pidfd_send_signal(pidfd.get(), SIGKILL, nullptr, 0);
                 run_hooks_warn(spec.hooks.poststop, "poststop", state_text(state, Status::stopped));
                 throw;
             }
-            parent_sync.send(SyncType::hooks_done,
-                             state_text(state, Status::creating) + "\n" + state_text(state, Status::created));
+            parent_sync.send(SyncType::hooks_done, state_text(state, Status::created));
         } else if (m.type == SyncType::console && m.fd) {
             pty.master = std::move(m.fd);
             pty.slave_path = "/dev/console";

@@ -107,11 +107,8 @@ bool has_in_container_hooks(const Spec& spec) {
         std::string start_state;
         if (has_in_container_hooks(spec)) {
             sync.send(SyncType::hooks_request);
-            std::string states;
-            expect(sync, SyncType::hooks_done, &states);
-            size_t nl = states.find('\n');
-            start_state = states.substr(nl + 1);
-            run_hooks(spec.hooks.create_container, "createContainer", states.substr(0, nl));
+            expect(sync, SyncType::hooks_done, &start_state);
+            run_hooks(spec.hooks.create_container, "createContainer", start_state);
         }
 
         finish_rootfs(spec, c.rootfs, c.rootfs_options);

@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -80,6 +81,20 @@ NamespacePlan plan_namespaces(const Spec& spec) {
     std::stable_sort(plan.join.begin(), plan.join.end(),
                      [](const NamespaceJoin& a, const NamespaceJoin& b) { return join_rank(a.type) < join_rank(b.type); });
     return plan;
+}
+
+bool joins_own_mount_namespace(const NamespacePlan& plan) {
+    for (const NamespaceJoin& j : plan.join) {
+        if (j.flag != CLONE_NEWNS)
+            continue;
+        struct stat joined{}, own{};
+        if (::fstat(j.fd.get(), &joined) < 0)
+            raind::throw_errno("stat mount namespace " + j.path);
+        if (::stat("/proc/self/ns/mnt", &own) < 0)
+            raind::throw_errno("stat /proc/self/ns/mnt");
+        return joined.st_dev == own.st_dev && joined.st_ino == own.st_ino;
+    }
+    return false;
 }
 
 void join_namespaces(NamespacePlan& plan) {

@@ -30,6 +30,10 @@ const char* proc_ns_name(const std::string& type); // "net" for "network", "mnt"
 // wrong or missing path fails before anything exists.
 NamespacePlan plan_namespaces(const Spec& spec);
 
+// Whether the plan joins the mount namespace droplet itself runs in (compared by inode, so any
+// path to it counts).
+bool joins_own_mount_namespace(const NamespacePlan& plan);
+
 // In the forked child: joins the planned namespaces. Throws naming the path.
 void join_namespaces(NamespacePlan& plan);
 

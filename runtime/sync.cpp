@@ -57,36 +57,17 @@ bool SyncSocket::receive(SyncMessage& message) {
     // Static and never cleared: only the bytes a message fills are ever touched (droplet is
     // single-threaded, and its peak RSS is part of what start-up costs).
     static char buf[65536];
-    for (;;) {
-        iovec iov{buf, sizeof buf};
-        msghdr msg{};
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))]{};
-        msg.msg_control = control;
-        msg.msg_controllen = sizeof control;
-        ssize_t n = ::recvmsg(fd_.get(), &msg, MSG_CMSG_CLOEXEC);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            raind::throw_errno("receive from the container init");
-        if (n == 0)
-            return false;
-        if (static_cast<size_t>(n) < sizeof(uint32_t))
-            throw raind::Error("short message on the init sync channel");
-        uint32_t header;
-        std::memcpy(&header, buf, sizeof header);
-        message.type = static_cast<SyncType>(header);
-        message.payload.assign(buf + sizeof header, static_cast<size_t>(n) - sizeof header);
-        message.fd.reset();
-        for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-                int fd;
-                std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-                message.fd.reset(fd);
-            }
-        return true;
-    }
+    raind::Received r = raind::receive_with_fds(fd_.get(), buf, 1, "receive from the container init");
+    if (r.size == 0)
+        return false;
+    if (r.size < sizeof(uint32_t))
+        throw raind::Error("short message on the init sync channel");
+    uint32_t header;
+    std::memcpy(&header, buf, sizeof header);
+    message.type = static_cast<SyncType>(header);
+    message.payload.assign(buf + sizeof header, r.size - sizeof header);
+    message.fd = r.fds.empty() ? raind::UniqueFd() : std::move(r.fds.front());
+    return true;
 }
 
 } // namespace droplet

@@ -65,34 +65,15 @@ std::string read_reply(int fd, const std::string& path, const std::string& line,
     std::string reply;
     while (reply.find('\n') == std::string::npos) {
         char buf[512];
-        iovec iov{buf, sizeof buf};
-        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)];
-        msghdr msg{};
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control;
-        msg.msg_controllen = sizeof control;
-        ssize_t n = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            raind::throw_errno("receive from shim " + path);
-        if (n == 0)
+        // A caller that wants no fds gets none: whatever the shim sent is closed.
+        raind::Received r =
+            raind::receive_with_fds(fd, buf, fds ? raind::max_passed_fds : 0, "receive from shim " + path);
+        if (r.size == 0)
             throw raind::Error("shim " + path + " closed the connection without a reply to '" + line + "'");
-        for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-            if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-                continue;
-            size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-            for (size_t i = 0; i < count; ++i) {
-                int received;
-                std::memcpy(&received, CMSG_DATA(c) + i * sizeof(int), sizeof received);
-                if (fds)
-                    fds->emplace_back(received);
-                else
-                    ::close(received);
-            }
-        }
-        reply.append(buf, static_cast<size_t>(n));
+        if (fds)
+            for (raind::UniqueFd& received : r.fds)
+                fds->push_back(std::move(received));
+        reply.append(buf, r.size);
     }
     reply.erase(reply.find('\n'));
     if (reply.rfind("error ", 0) == 0)

@@ -1,12 +1,11 @@
 #include "state_files.hpp"
 
 #include <fcntl.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include <cstring>
 
 #include "error.hpp"
+#include "fd_passing.hpp"
 
 namespace shim {
 
@@ -35,30 +34,14 @@ std::string read_text_file(const std::string& path) {
 
 raind::UniqueFd receive_one_fd(int socket) {
     char data[256];
-    iovec iov{data, sizeof data};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)];
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    if (::recvmsg(socket, &msg, MSG_CMSG_CLOEXEC) <= 0)
-        return {};
-    raind::UniqueFd first;
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-            continue;
-        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        for (size_t i = 0; i < count; ++i) {
-            int fd;
-            std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-            if (!first)
-                first.reset(fd);
-            else
-                ::close(fd);
-        }
+    try {
+        raind::Received r = raind::receive_with_fds(socket, data, 1, "receive an fd");
+        if (!r.fds.empty())
+            return std::move(r.fds.front());
+    } catch (const raind::Error&) {
+        // The callers name what was missing ("the runtime did not send the pty master").
     }
-    return first;
+    return {};
 }
 
 } // namespace shim

@@ -2,8 +2,12 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <string>
+
+#include "error.hpp"
 
 namespace raind {
 
@@ -30,6 +34,46 @@ ssize_t send_with_fds(int socket, const void* data, size_t size, std::span<const
     while ((sent = ::sendmsg(socket, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
     }
     return sent;
+}
+
+Received receive_with_fds(int socket, std::span<char> buffer, size_t max_fds, std::string_view what) {
+    iovec iov{buffer.data(), buffer.size()};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    // Room for max_passed_fds whatever the caller keeps: surplus ones arrive and are closed
+    // here instead of being dropped by the kernel as a truncation.
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * max_passed_fds)];
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t n;
+    while ((n = ::recvmsg(socket, &msg, MSG_CMSG_CLOEXEC)) < 0)
+        if (errno != EINTR)
+            throw_errno(what);
+
+    Received received;
+    received.size = static_cast<size_t>(n);
+    std::vector<UniqueFd> all; // owned at once, so an early throw closes every one
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < count; ++i) {
+            int fd;
+            std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+            all.emplace_back(fd);
+        }
+    }
+    if (msg.msg_flags & MSG_TRUNC) // datagram and seqpacket sockets drop what does not fit
+        throw Error(std::string(what) + ": the message is longer than the " + std::to_string(buffer.size()) +
+                    " bytes it was received into (MSG_TRUNC)");
+    if (msg.msg_flags & MSG_CTRUNC)
+        throw Error(std::string(what) + ": more than " + std::to_string(max_passed_fds) +
+                    " file descriptors were sent with one message; the kernel dropped the rest (MSG_CTRUNC)");
+    size_t keep = std::min(max_fds, max_passed_fds);
+    for (size_t i = 0; i < all.size() && i < keep; ++i)
+        received.fds.push_back(std::move(all[i]));
+    return received; // the surplus in `all` closes here
 }
 
 } // namespace raind

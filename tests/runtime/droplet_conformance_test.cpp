@@ -91,6 +91,8 @@ TEST_F(Conformance, CreateWithoutAnIdIsAnError) {
 // config.md, Process: "env ... MUST be set as the environment" with nothing added.
 TEST_F(Conformance, TheEnvironmentIsExactlyTheConfigured) {
     config()["process"]["env"] = {"ONLY=this"};
+    // Without a cgroupsPath the cgroup is /<id>: a parallel test with id "c" would share it.
+    config()["linux"]["cgroupsPath"] = "/" + dir().substr(dir().rfind('/') + 1) + "-env";
     set_args({"/bin/env"});
     Output o = droplet({"run", "--bundle", bundle(), "c"});
     ASSERT_EQ(o.status, 0) << o.err;

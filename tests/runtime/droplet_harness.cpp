@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -211,7 +212,19 @@ void DropletTest::set_args(const std::vector<std::string>& args) { config_["proc
 void DropletTest::write_config() const { write_file_text(bundle() + "/config.json", config_.dump(2)); }
 
 Output DropletTest::droplet(const std::vector<std::string>& args, const SpawnOptions& options) {
-    write_config();
+    // Without a cgroupsPath a container's cgroup is /<id>, which every test process on the
+    // machine (other build trees' too) would share for the same id: a container this test
+    // creates gets one named after the test's directory, unless the test chose a path.
+    auto verb = std::find_if(args.begin(), args.end(), [](const std::string& a) { return a == "create" || a == "run"; });
+    bool systemd = std::find(args.begin(), args.end(), "--systemd-cgroup") != args.end();
+    bool exec = !args.empty() && args.front() == "exec"; // its command may say "run"
+    if (verb != args.end() && !systemd && !exec && !config_["linux"].contains("cgroupsPath")) {
+        nlohmann::json written = config_;
+        written["linux"]["cgroupsPath"] = "/" + dir_.substr(dir_.rfind('/') + 1) + "-" + args.back();
+        write_file_text(bundle() + "/config.json", written.dump(2));
+    } else {
+        write_config();
+    }
     std::vector<std::string> argv = {droplet_path(), "--root", state_root()};
     argv.insert(argv.end(), args.begin(), args.end());
     Output o = spawn(argv, options);

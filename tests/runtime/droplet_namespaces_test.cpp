@@ -1,15 +1,53 @@
 // linux.namespaces: new ones differ from the host's, joined ones are the named ones, user
 // namespaces map ids, time namespaces shift clocks, uts carries hostname and domainname.
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <gtest/gtest.h>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include "droplet_harness.hpp"
 
 namespace droplet::test {
 namespace {
+
+std::string ns_link(const std::string& path) {
+    char buf[128] = {};
+    return ::readlink(path.c_str(), buf, sizeof buf - 1) > 0 ? buf : "";
+}
+
+// `unshare --mount sleep`: a mount namespace that is no container's, killed on destruction.
+class MountNamespaceHolder {
+public:
+    MountNamespaceHolder() {
+        pid_ = ::fork();
+        if (pid_ == 0) {
+            ::execlp("unshare", "unshare", "--mount", "--propagation", "private", "sleep", "1000", nullptr);
+            ::_exit(127);
+        }
+        std::string own = ns_link("/proc/self/ns/mnt");
+        for (int i = 0; i < 500 && (link().empty() || link() == own); ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ~MountNamespaceHolder() {
+        if (pid_ > 0) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, nullptr, 0);
+        }
+    }
+    MountNamespaceHolder(const MountNamespaceHolder&) = delete;
+    MountNamespaceHolder& operator=(const MountNamespaceHolder&) = delete;
+
+    std::string path() const { return "/proc/" + std::to_string(pid_) + "/ns/mnt"; }
+    std::string link() const { return ns_link(path()); }
+
+private:
+    pid_t pid_ = -1;
+};
 
 class Namespaces : public ::testing::Test, public DropletTest {
 protected:
@@ -175,6 +213,22 @@ TEST_F(Namespaces, JoiningAUserNamespaceByPathOwnsTheNewOnes) {
     EXPECT_NE(mnt, first_mnt);
     EXPECT_EQ(droplet({"delete", "--force", "first"}).status, 0);
     expect_nothing_left("first", pid);
+}
+
+// runtime-tools' linux_ns_path: a mount namespace given by path is where the container runs
+// and its root filesystem is built; the host's mounts stay as they were.
+TEST_F(Namespaces, AMountNamespaceJoinedByPathHoldsTheContainer) {
+    MountNamespaceHolder holder;
+    ASSERT_NE(holder.link(), ns_link("/proc/self/ns/mnt")) << "unshare --mount did not start";
+    for (auto& ns : config()["linux"]["namespaces"])
+        if (ns["type"] == "mount")
+            ns["path"] = holder.path();
+    set_args({"sh", "-c", "readlink /proc/self/ns/mnt; test -d /hooks && echo rootfs"});
+    Output o = run("joined");
+    ASSERT_EQ(o.status, 0) << o.err;
+    EXPECT_EQ(o.out, holder.link() + "\nrootfs\n");
+    EXPECT_EQ(host_mounts_mentioning_path(dir()), "");
+    expect_nothing_left("joined");
 }
 
 TEST_F(Namespaces, ANonexistentNamespacePathIsNamedAndNothingIsLeft) {
