@@ -17,8 +17,10 @@ using nlohmann::json;
 // Allowed to every container. What is missing on purpose (and so denied with EPERM):
 // kexec_load/kexec_file_load (replace the host's kernel), add_key/keyctl/request_key (the
 // keyrings are not namespaced), userfaultfd (widens kernel race windows for exploits),
-// swapon/swapoff, pivot_root (only the runtime needs it), vm86, uselib, ustat, sysfs, _sysctl,
-// nfsservctl and the long-gone module calls. Names libseccomp 2.5.4 (Debian 12) does not know
+// io_uring_* (a second syscall interface that bypasses this filter and has been a steady
+// source of kernel exploits; Docker 25 and containerd block it too), swapon/swapoff,
+// pivot_root (only the runtime needs it), vm86, uselib, ustat, sysfs, _sysctl, nfsservctl and
+// the long-gone module calls. Names libseccomp 2.5.4 (Debian 12) does not know
 // are left out: droplet would only skip them with a warning on every start.
 constexpr std::string_view ordinary_syscalls[] = {
     // files and directories
@@ -36,8 +38,7 @@ constexpr std::string_view ordinary_syscalls[] = {
     "read write readv writev pread64 pwrite64 preadv pwritev preadv2 pwritev2 ioctl select _newselect "
     "pselect6 pselect6_time64 poll ppoll ppoll_time64 epoll_create epoll_create1 epoll_ctl epoll_ctl_old "
     "epoll_wait epoll_wait_old epoll_pwait epoll_pwait2 eventfd eventfd2 pipe pipe2 io_setup io_destroy "
-    "io_submit io_cancel io_getevents io_pgetevents io_pgetevents_time64 io_uring_setup io_uring_enter "
-    "io_uring_register ioprio_get ioprio_set",
+    "io_submit io_cancel io_getevents io_pgetevents io_pgetevents_time64 ioprio_get ioprio_set",
     // memory
     "brk mmap mmap2 munmap mremap mprotect madvise mincore msync mlock mlock2 mlockall munlock munlockall "
     "membarrier memfd_create memfd_secret remap_file_pages pkey_alloc pkey_free pkey_mprotect "

@@ -214,7 +214,8 @@ TEST(DefaultSeccomp, CapabilitiesOpenTheirGroupsOnly) {
     auto all = seccomp_for({{"cap_add", sdbus::Variant(Strings{"ALL"})}});
     for (const char* name : {"mount", "bpf", "perf_event_open", "open_by_handle_at", "iopl", "acct", "syslog"})
         EXPECT_TRUE(names_syscall(all, name)) << name;
-    for (const char* name : {"kexec_load", "kexec_file_load", "keyctl", "add_key", "userfaultfd", "pivot_root"})
+    for (const char* name :
+         {"kexec_load", "kexec_file_load", "keyctl", "add_key", "userfaultfd", "pivot_root", "io_uring_setup"})
         EXPECT_FALSE(names_syscall(all, name)) << name;
 }
 
