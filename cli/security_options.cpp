@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -15,6 +16,9 @@ std::string read_profile(const std::string& path) {
     std::ifstream in(path);
     if (!in)
         throw raind::Error("cannot read seccomp profile " + path + ": " + std::strerror(errno));
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec))
+        throw raind::Error("seccomp profile " + path + " is not a regular file");
     std::ostringstream text;
     text << in.rdbuf();
     // Only the syntax here, to name the file; the daemon checks the rest of the profile.

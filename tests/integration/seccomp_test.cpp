@@ -139,6 +139,10 @@ TEST_F(Seccomp, BadProfilesAreRefusedByNameAndLeaveNothing) {
     EXPECT_NE(exit_code(out), 0);
     EXPECT_NE(out.err.find("cannot read seccomp profile " + missing), std::string::npos) << out.err;
 
+    out = raind_cli({"run", "--rm", "--security-opt", "seccomp=" + dir_.path().string(), "busybox", "true"});
+    EXPECT_NE(out.err.find("seccomp profile " + dir_.path().string() + " is not a regular file"), std::string::npos)
+        << out.err;
+
     std::string broken = write_profile("broken.json", "{\"defaultAction\":");
     out = raind_cli({"run", "--rm", "--security-opt", "seccomp=" + broken, "busybox", "true"});
     EXPECT_NE(exit_code(out), 0);
