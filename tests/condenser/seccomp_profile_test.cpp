@@ -259,7 +259,8 @@ json docker_profile() {
         {"defaultErrnoRet", 1},
         {"archMap",
          {{{"architecture", "SCMP_ARCH_X86_64"}, {"subArchitectures", {"SCMP_ARCH_X86", "SCMP_ARCH_X32"}}},
-          {{"architecture", "SCMP_ARCH_AARCH64"}, {"subArchitectures", {"SCMP_ARCH_ARM"}}}}},
+          {{"architecture", "SCMP_ARCH_AARCH64"}, {"subArchitectures", {"SCMP_ARCH_ARM"}}},
+          {{"architecture", "SCMP_ARCH_RISCV64"}, {"subArchitectures", nullptr}}}},
         {"syscalls",
          {
              {{"names", {"read", "write", "exit_group", "getpid"}}, {"action", "SCMP_ACT_ALLOW"}},
