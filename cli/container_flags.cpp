@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "error.hpp"
+#include "security_options.hpp"
 
 namespace raind::cli {
 
@@ -31,7 +32,7 @@ std::shared_ptr<ContainerFlags> add_container_flags(CLI::App& command) {
     command.add_option("--pids-limit", f->pids_limit, "maximum number of processes (-1: unlimited)");
     list("--cap-add", f->cap_add, "add a capability (NET_ADMIN, ALL, …)");
     list("--cap-drop", f->cap_drop, "drop a capability");
-    list("--security-opt", f->security_opt, "security option (no-new-privileges)");
+    list("--security-opt", f->security_opt, "security option: no-new-privileges, seccomp=unconfined|PROFILE.json");
     command.add_option("-h,--hostname", f->hostname, "host name in the container");
     list("-l,--label", f->labels, "label KEY=value");
     command.add_option("--network,--net", f->network, "network: none (default) or host");
@@ -139,8 +140,7 @@ std::map<std::string, sdbus::Variant> container_options(const ContainerFlags& f)
         o["cap_add"] = sdbus::Variant(f.cap_add);
     if (!f.cap_drop.empty())
         o["cap_drop"] = sdbus::Variant(f.cap_drop);
-    if (!f.security_opt.empty())
-        o["security_opt"] = sdbus::Variant(f.security_opt);
+    add_security_options(f.security_opt, o);
     if (!f.hostname.empty())
         o["hostname"] = sdbus::Variant(f.hostname);
     if (!f.labels.empty()) {

@@ -98,14 +98,16 @@ const std::map<std::string, Setter>& setters() {
              for (const auto& spec : value_of<std::vector<std::string>>(k, v, "as"))
                  o.tmpfs.push_back(parse_tmpfs(spec));
          }},
+        {"seccomp_profile",
+         [](auto& o, auto& k, auto& v) { take_seccomp_profile_text(value_of<std::string>(k, v, "s"), o.seccomp); }},
         {"security_opt",
          [](auto& o, auto& k, auto& v) {
              for (const auto& opt : value_of<std::vector<std::string>>(k, v, "as")) {
                  if (opt == "no-new-privileges" || opt == "no-new-privileges:true" || opt == "no-new-privileges=true")
                      o.no_new_privileges = true;
-                 else
+                 else if (!take_seccomp_security_opt(opt, o.seccomp))
                      throw InvalidContainerArgument("security option \"" + opt +
-                                                    "\" is not supported yet (supported: no-new-privileges)");
+                                                    "\" is not supported yet (supported: no-new-privileges, seccomp=…)");
              }
          }},
     };
@@ -282,6 +284,7 @@ void apply_to_spec(json& spec, const ContainerOptions& options) {
         spec["mounts"].push_back(
             {{"destination", mount.destination}, {"type", "tmpfs"}, {"source", "tmpfs"}, {"options", opts}});
     }
+    apply_seccomp(spec, options.seccomp);
 }
 
 void check_container_name(const std::string& name) {

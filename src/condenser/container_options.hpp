@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "image_config.hpp"
+#include "seccomp_profile.hpp"
 
 namespace condenser {
 
@@ -46,6 +47,7 @@ struct ContainerOptions {
     std::vector<std::string> cap_add, cap_drop; // CAP_… or ALL
     std::vector<BindVolume> volumes;
     std::vector<TmpfsMount> tmpfs;
+    SeccompChoice seccomp;
 };
 
 ContainerOptions parse_container_options(const std::map<std::string, sdbus::Variant>& options);
@@ -59,7 +61,7 @@ std::string normalize_capability(const std::string& name);
 // Docker does; WorkingDir; User).
 raind::images::ImageConfig apply_to_image(raind::images::ImageConfig image, const ContainerOptions& options);
 // The rest of the options in config.json (terminal, hostname, namespaces, resources,
-// capabilities, mounts, read-only root, no_new_privs).
+// capabilities, mounts, read-only root, no_new_privs, seccomp for the final capabilities).
 void apply_to_spec(nlohmann::json& spec, const ContainerOptions& options);
 
 // Docker's rule for names, [a-zA-Z0-9][a-zA-Z0-9_.-]*; throws InvalidContainerArgument.

@@ -5,6 +5,8 @@
 #include <optional>
 #include <sstream>
 
+#include "default_seccomp.hpp"
+
 namespace condenser {
 namespace {
 
@@ -159,6 +161,7 @@ json container_spec(const raind::images::ImageConfig& image, const ContainerRequ
                "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware"}},
              {"readonlyPaths",
               {"/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}},
+             {"seccomp", default_seccomp_profile(default_capabilities)},
          }},
     };
 }

@@ -380,7 +380,7 @@ TEST_F(Containers, BadInputIsAOneLineErrorAndChangesNothing) {
              {{"run", "--rm", "--network", "bridge", "busybox", "true"}, "network \"bridge\""},
              {{"run", "--rm", "--cap-add", "NET_FLY", "busybox", "true"}, "unknown capability \"NET_FLY\""},
              {{"run", "--rm", "--memory", "12x", "busybox", "true"}, "invalid size \"12x\""},
-             {{"run", "--rm", "--security-opt", "seccomp=x.json", "busybox", "true"}, "not supported yet"},
+             {{"run", "--rm", "--security-opt", "seccomp=x.json", "busybox", "true"}, "cannot read seccomp profile x.json"},
              {{"kill", "-s", "SIGNOPE", "taken"}, "invalid signal \"SIGNOPE\""},
              {{"kill", "taken"}, "is not running"},
              {{"start", "nosuchcontainer"}, "no such container: nosuchcontainer"},
