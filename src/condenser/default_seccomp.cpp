@@ -66,6 +66,9 @@ constexpr std::string_view ordinary_syscalls[] = {
     "timer_gettime64 timer_settime timer_settime64 timer_getoverrun timerfd_create timerfd_gettime "
     "timerfd_gettime64 timerfd_settime timerfd_settime64 adjtimex clock_adjtime clock_adjtime64",
     "futex futex_time64 futex_waitv futex_wait futex_wake futex_requeue",
+    // Debuggers and strace work as with Docker since 19.03: the kernel (>= 4.8) runs the filter
+    // again after a tracer changed a syscall, and only reaches processes of the same container.
+    "ptrace process_vm_readv process_vm_writev",
     // sockets (socket itself is filtered below) and System V / POSIX IPC, all namespaced
     "socketpair bind connect listen accept accept4 getsockname getpeername getsockopt setsockopt send "
     "sendto sendmsg sendmmsg recv recvfrom recvmsg recvmmsg recvmmsg_time64 shutdown socketcall",
@@ -103,8 +106,8 @@ constexpr CapabilityGate capability_gates[] = {
     {"CAP_SYS_CHROOT", "chroot"},
     {"CAP_SYS_MODULE", "init_module finit_module delete_module"},
     {"CAP_SYS_PACCT", "acct"},
-    // Reading and writing other processes' memory and fds.
-    {"CAP_SYS_PTRACE", "ptrace process_vm_readv process_vm_writev kcmp pidfd_getfd process_madvise"},
+    // Comparing and taking other processes' fds, advising on their memory.
+    {"CAP_SYS_PTRACE", "kcmp pidfd_getfd process_madvise"},
     {"CAP_SYS_RAWIO", "iopl ioperm"},
     {"CAP_SYS_TIME", "settimeofday stime clock_settime clock_settime64"},
     {"CAP_SYS_TTY_CONFIG", "vhangup"},
