@@ -82,6 +82,10 @@ void store_cached_program(const std::string& dir, const std::string& profile,
     if (dir.empty() || program.empty())
         return;
     try {
+        // The state root itself may not exist yet (the first container on a fresh --root).
+        std::string root = dir.substr(0, dir.find_last_of('/'));
+        if (!root.empty() && ::mkdir(root.c_str(), 0700) < 0 && errno != EEXIST)
+            return;
         if (::mkdir(dir.c_str(), 0700) < 0 && errno != EEXIST)
             return;
         drop_entries_if_full(dir);

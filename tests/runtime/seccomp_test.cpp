@@ -333,6 +333,14 @@ TEST_F(SeccompCache, TheSecondCompileReusesTheProgram) {
               0);
 }
 
+TEST_F(SeccompCache, AFreshStateRootGetsItsCacheOnTheFirstCompile) {
+    // The first container on a --root that does not exist yet: droplet compiles before the state
+    // directory is made, and the next container must still find the program.
+    std::filesystem::remove_all(root_);
+    compile_seccomp(allow_with({errno_rule({"mkdir"})}).dump(), dir_);
+    EXPECT_EQ(entries().size(), 1u);
+}
+
 TEST_F(SeccompCache, AnEntryForAnotherProfileIsNeverUsed) {
     json profile = allow_with({errno_rule({"mkdir"})});
     CompiledSeccomp fresh = compile_seccomp(profile.dump());
