@@ -5,6 +5,8 @@
 #include <mutex>
 #include <thread>
 
+#include "byte_pipe.hpp"
+
 namespace raind::images {
 
 namespace {
@@ -53,6 +55,45 @@ void download(RegistryClient& client, Store& store, const Reference& ref, const 
     writer.commit();
     added.blob(d.digest);
     report(TransferEvent::Kind::blob_done, d.digest.str(), d.size, d.size);
+}
+
+// Downloads a layer and unpacks it as it arrives: the bytes go to the blob file (and its digest)
+// and through a pipe to an unpacking thread. The unpacker sees the end of the stream only after
+// the blob's digest verified, so the layer appears only then; a failed download fails the
+// unpack, which leaves nothing. When both fail, the download's error is the one reported (a
+// corrupted blob also makes a damaged archive; the digest says what really happened).
+void download_and_unpack(RegistryClient& client, Store& store, const Reference& ref, const Descriptor& d,
+                         const Digest& diff_id, Reporter& report, Added& added, std::stop_token stop) {
+    report(TransferEvent::Kind::blob_started, d.digest.str(), 0, d.size);
+    auto writer = store.blob_writer(d.digest, d.size);
+    BytePipe pipe;
+    writer.set_tee([&](const char* data, size_t n) { pipe.write(data, n); });
+    std::exception_ptr unpack_error;
+    std::jthread unpacker([&] {
+        try {
+            store.unpack_layer([&](const void** data) { return pipe.read(data); }, d.digest.str(), diff_id, stop);
+        } catch (...) {
+            unpack_error = std::current_exception();
+        }
+        pipe.close_read(); // unblocks the download, which still verifies the blob
+    });
+    try {
+        client.fetch_blob(
+            ref, d.digest, d.size, writer,
+            [&](uint64_t done, uint64_t total) { report(TransferEvent::Kind::blob_progress, d.digest.str(), done, total); },
+            stop);
+        writer.commit();
+    } catch (...) {
+        pipe.fail("the download of " + d.digest.str() + " failed"); // its own error is the one thrown
+        unpacker.join();
+        throw;
+    }
+    added.blob(d.digest);
+    report(TransferEvent::Kind::blob_done, d.digest.str(), d.size, d.size);
+    pipe.close();
+    unpacker.join();
+    if (unpack_error)
+        std::rethrow_exception(unpack_error);
 }
 
 } // namespace
@@ -109,10 +150,16 @@ ImageInfo pull_image(RegistryClient& client, Store& store, const Reference& ref,
                     return;
                 try {
                     const auto& layer = manifest.layers[i];
-                    download(client, store, ref, layer, report, added, internal.get_token());
-                    if (!store.has_layer(diff_ids[i])) {
-                        store.unpack_layer(layer.digest, diff_ids[i], internal.get_token());
+                    if (!store.has_blob(layer.digest) && !store.has_layer(diff_ids[i])) {
+                        download_and_unpack(client, store, ref, layer, diff_ids[i], report, added,
+                                            internal.get_token());
                         added.layer(diff_ids[i]);
+                    } else {
+                        download(client, store, ref, layer, report, added, internal.get_token());
+                        if (!store.has_layer(diff_ids[i])) {
+                            store.unpack_layer(layer.digest, diff_ids[i], internal.get_token());
+                            added.layer(diff_ids[i]);
+                        }
                     }
                     report(TransferEvent::Kind::layer_unpacked, diff_ids[i].str());
                 } catch (...) {

@@ -81,6 +81,8 @@ struct BlobWriter::State {
     UniqueFd fd;
     Sha256 hash;
     uint64_t written = 0;
+    std::function<void(const char*, size_t)> tee;
+    uint64_t teed = 0; // bytes the tee has seen (more than `written` after a restart)
     bool committed = false;
 };
 
@@ -100,8 +102,15 @@ void BlobWriter::write(const void* data, size_t size) {
                              " bytes the manifest lists");
     write_all(s.fd.get(), data, size, s.temp_path);
     s.hash.update(data, size);
+    if (s.tee && s.written + size > s.teed) {
+        uint64_t skip = s.teed > s.written ? s.teed - s.written : 0;
+        s.tee(static_cast<const char*>(data) + skip, size - skip);
+        s.teed = s.written + size;
+    }
     s.written += size;
 }
+
+void BlobWriter::set_tee(std::function<void(const char*, size_t)> tee) { state_->tee = std::move(tee); }
 
 uint64_t BlobWriter::written() const noexcept { return state_->written; }
 
@@ -214,18 +223,17 @@ Digest Store::write_blob(std::string_view data, const std::optional<Digest>& exp
 fs::path Store::layer_path(const Digest& diff_id) const { return root_ / "layers" / std::string(diff_id.hex()); }
 bool Store::has_layer(const Digest& diff_id) const { return ::access(layer_path(diff_id).c_str(), F_OK) == 0; }
 
-void Store::unpack_layer(const Digest& blob, const Digest& diff_id, std::stop_token stop) {
-    if (has_layer(diff_id))
-        return;
+template <typename Unpack>
+void Store::unpack_into_place(const Digest& diff_id, const std::string& name, Unpack unpack) {
     std::string tmpl = (root_ / "layers" / (".tmp-" + std::string(diff_id.hex()) + "-XXXXXX")).string();
     if (!::mkdtemp(tmpl.data()))
         throw_errno("create temp dir for layer " + diff_id.str());
     fs::path tmp = tmpl;
     try {
         ::chmod(tmp.c_str(), 0755);
-        UnpackResult r = raind::images::unpack_layer(blob_path(blob), tmp, stop);
+        UnpackResult r = unpack(tmp);
         if (r.diff_id != diff_id)
-            throw DigestMismatch("layer " + blob.str() + ": uncompressed content hashes to " + r.diff_id.str() +
+            throw DigestMismatch("layer " + name + ": uncompressed content hashes to " + r.diff_id.str() +
                                  " but the image config lists diff_id " + diff_id.str() + "; discarded");
         if (::rename(tmp.c_str(), layer_path(diff_id).c_str()) < 0) {
             // Another pull unpacked the same layer first: theirs is identical.
@@ -239,6 +247,21 @@ void Store::unpack_layer(const Digest& blob, const Digest& diff_id, std::stop_to
         fs::remove_all(tmp, ec);
         throw;
     }
+}
+
+void Store::unpack_layer(const Digest& blob, const Digest& diff_id, std::stop_token stop) {
+    if (has_layer(diff_id))
+        return;
+    unpack_into_place(diff_id, blob.str(),
+                      [&](const fs::path& dir) { return raind::images::unpack_layer(blob_path(blob), dir, stop); });
+}
+
+void Store::unpack_layer(const std::function<size_t(const void**)>& source, const std::string& name,
+                         const Digest& diff_id, std::stop_token stop) {
+    if (has_layer(diff_id))
+        return;
+    unpack_into_place(diff_id, name,
+                      [&](const fs::path& dir) { return raind::images::unpack_layer(source, name, dir, stop); });
 }
 
 Lease Store::lease(const std::vector<Digest>& blobs, const std::vector<Digest>& layers) {

@@ -8,6 +8,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <exception>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,28 +37,37 @@ struct ArchiveDeleter {
 };
 using ArchivePtr = std::unique_ptr<archive, ArchiveDeleter>;
 
-// The decompressed stream, read through libarchive's "raw" format so every byte of the tar,
-// padding included, passes through the diff_id hash before the tar reader sees it.
+// The uncompressed stream, hashed on its way to the tar reader so every byte of the tar,
+// padding included, counts for the diff_id. Exceptions must not cross libarchive's C code: they
+// wait in `error` until it has given up.
 struct RawStream {
-    archive* raw = nullptr;
+    DecompressedStream* in = nullptr;
     Sha256 hash;
     uint64_t size = 0;
     std::stop_token stop;
     bool cancelled = false;
-    std::vector<char> buffer = std::vector<char>(128 * 1024);
+    std::exception_ptr error;
 
     la_ssize_t read(const void** out) {
         if (stop.stop_requested()) {
             cancelled = true;
             return -1;
         }
-        la_ssize_t n = archive_read_data(raw, buffer.data(), buffer.size());
-        if (n > 0) {
-            hash.update(buffer.data(), static_cast<size_t>(n));
-            size += static_cast<uint64_t>(n);
+        try {
+            size_t n = in->read(out);
+            hash.update(*out, n);
+            size += n;
+            return static_cast<la_ssize_t>(n);
+        } catch (...) {
+            error = std::current_exception();
+            return -1;
         }
-        *out = buffer.data();
-        return n;
+    }
+    void rethrow() const {
+        if (cancelled)
+            throw Cancelled();
+        if (error)
+            std::rethrow_exception(error);
     }
 };
 
@@ -65,7 +75,7 @@ la_ssize_t read_callback(archive*, void* ctx, const void** out) { return static_
 
 class Unpacker {
 public:
-    Unpacker(const fs::path& archive_path, const fs::path& dir) : archive_(archive_path.string()) {
+    Unpacker(std::string name, const fs::path& dir) : archive_(std::move(name)) {
         root_.reset(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         if (!root_)
             throw_errno("open layer directory " + dir.string());
@@ -345,30 +355,24 @@ private:
 
 } // namespace
 
-UnpackResult unpack_layer(const fs::path& archive_path, const fs::path& dir, std::stop_token stop) {
-    ArchivePtr raw(archive_read_new());
-    ArchivePtr tar(archive_read_new());
-    if (!raw || !tar)
-        throw Error("libarchive: out of memory");
-    archive_read_support_filter_all(raw.get());
-    archive_read_support_format_raw(raw.get());
-    if (archive_read_open_filename(raw.get(), archive_path.c_str(), 128 * 1024) != ARCHIVE_OK)
-        throw Error("layer " + archive_path.string() + ": " + error_text(raw.get()));
-    archive_entry* raw_entry = nullptr;
-    if (archive_read_next_header(raw.get(), &raw_entry) != ARCHIVE_OK)
-        throw Error("layer " + archive_path.string() + ": " + error_text(raw.get()));
+namespace {
 
+UnpackResult unpack_from(const LayerSource& source, const std::string& name, const fs::path& dir,
+                         std::stop_token stop) {
+    DecompressedStream decompressed(source, name);
     RawStream stream;
-    stream.raw = raw.get();
+    stream.in = &decompressed;
     stream.stop = stop;
+    ArchivePtr tar(archive_read_new());
+    if (!tar)
+        throw Error("libarchive: out of memory");
     archive_read_support_format_tar(tar.get());
     if (archive_read_open(tar.get(), &stream, nullptr, read_callback, nullptr) != ARCHIVE_OK) {
-        if (stream.cancelled)
-            throw Cancelled();
-        throw Error("layer " + archive_path.string() + ": not a tar archive: " + error_text(tar.get()));
+        stream.rethrow();
+        throw Error("layer " + name + ": not a tar archive: " + error_text(tar.get()));
     }
 
-    Unpacker unpacker(archive_path, dir);
+    Unpacker unpacker(name, dir);
     archive_entry* e = nullptr;
     int r;
     while ((r = archive_read_next_header(tar.get(), &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
@@ -376,25 +380,44 @@ UnpackResult unpack_layer(const fs::path& archive_path, const fs::path& dir, std
             throw Cancelled();
         unpacker.entry(tar.get(), e);
     }
-    if (stream.cancelled)
-        throw Cancelled();
-    if (r != ARCHIVE_EOF) {
-        const char* raw_err = archive_error_string(raw.get());
-        throw Error("layer " + archive_path.string() + ": damaged archive: " +
-                    (raw_err ? raw_err : error_text(tar.get())));
-    }
+    stream.rethrow();
+    if (r != ARCHIVE_EOF)
+        throw Error("layer " + name + ": damaged archive: " + error_text(tar.get()));
     unpacker.finish();
     // The tar reader stops at the end-of-archive blocks; the rest of the stream still counts.
     const void* unused = nullptr;
     la_ssize_t n;
     while ((n = stream.read(&unused)) > 0) {
     }
-    if (n < 0) {
-        if (stream.cancelled)
-            throw Cancelled();
-        throw Error("layer " + archive_path.string() + ": damaged archive: " + error_text(raw.get()));
-    }
+    stream.rethrow();
+    decompressed.drain();
     return {stream.hash.finish(), stream.size};
+}
+
+} // namespace
+
+UnpackResult unpack_layer(const fs::path& archive_path, const fs::path& dir, std::stop_token stop) {
+    UniqueFd fd(::open(archive_path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd)
+        throw_errno("open layer " + archive_path.string());
+    std::vector<char> buffer(256 * 1024);
+    LayerSource file = [&](const void** data) -> size_t {
+        while (true) {
+            ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0)
+                throw_errno("read layer " + archive_path.string());
+            *data = buffer.data();
+            return static_cast<size_t>(n);
+        }
+    };
+    return unpack_from(file, archive_path.string(), dir, stop);
+}
+
+UnpackResult unpack_layer(const LayerSource& source, const std::string& name, const fs::path& dir,
+                          std::stop_token stop) {
+    return unpack_from(source, name, dir, stop);
 }
 
 } // namespace raind::images
