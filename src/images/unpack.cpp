@@ -378,7 +378,12 @@ UnpackResult unpack_from(const LayerSource& source, const std::string& name, con
     while ((r = archive_read_next_header(tar.get(), &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
         if (stop.stop_requested())
             throw Cancelled();
-        unpacker.entry(tar.get(), e);
+        try {
+            unpacker.entry(tar.get(), e);
+        } catch (const Error&) {
+            stream.rethrow(); // a file's data ended because the stream did: say why
+            throw;
+        }
     }
     stream.rethrow();
     if (r != ARCHIVE_EOF)

@@ -216,6 +216,27 @@ TEST(FakeRegistry, ResumesABrokenDownloadWithRange) {
     EXPECT_EQ(reg.ranges_seen[1], "bytes=32768-");
 }
 
+TEST(FakeRegistry, ABrokenLayerDownloadResumesAndItsStreamingUnpackGoesOn) {
+    FakeImage img = fake_image();
+    FakeRegistry reg(img);
+    TempDir tmp;
+    Store store(tmp / "store");
+    RegistryClient client(plain_http(reg.registry()));
+    auto info = pull_image(client, store, Reference::parse(reg.registry() + "/app"), Platform{},
+                           [&](const TransferEvent& e) {
+                               // The config is in: the layer's request dies after 32 KiB.
+                               if (e.kind == TransferEvent::Kind::blob_done && e.digest == img.config_digest.str())
+                                   reg.drop_blob_after = 16384 * 2;
+                           });
+    ASSERT_EQ(info.layers.size(), 1u);
+    EXPECT_EQ(read_file_text(store.layer_path(img.diff_id) / "hello.txt"), "hello from the fake registry\n");
+    EXPECT_EQ(fs::file_size(store.layer_path(img.diff_id) / "noise.bin"), 200000u);
+    EXPECT_EQ(store.read_blob(img.layer_digest), img.layer);
+    EXPECT_THAT(reg.ranges_seen, testing::Contains("bytes=32768-"));
+    std::string hex(img.diff_id.hex());
+    EXPECT_EQ(listing(tmp / "store/layers"), (std::vector<std::string>{hex, hex + "/hello.txt", hex + "/noise.bin"}));
+}
+
 TEST(FakeRegistry, RetriesAManifestTheRegistryCouldNotServe) {
     FakeImage img = fake_image();
     FakeRegistry reg(img);
