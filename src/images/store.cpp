@@ -224,24 +224,27 @@ fs::path Store::layer_path(const Digest& diff_id) const { return root_ / "layers
 bool Store::has_layer(const Digest& diff_id) const { return ::access(layer_path(diff_id).c_str(), F_OK) == 0; }
 
 template <typename Unpack>
-void Store::unpack_into_place(const Digest& diff_id, const std::string& name, Unpack unpack) {
-    std::string tmpl = (root_ / "layers" / (".tmp-" + std::string(diff_id.hex()) + "-XXXXXX")).string();
+bool Store::unpack_into_place(const std::function<Digest()>& diff_id, const std::string& name, Unpack unpack) {
+    std::string tmpl = (root_ / "layers" / ".tmp-layer-XXXXXX").string();
     if (!::mkdtemp(tmpl.data()))
-        throw_errno("create temp dir for layer " + diff_id.str());
+        throw_errno("create temp dir for layer " + name);
     fs::path tmp = tmpl;
     try {
         ::chmod(tmp.c_str(), 0755);
         UnpackResult r = unpack(tmp);
-        if (r.diff_id != diff_id)
+        Digest expected = diff_id();
+        if (r.diff_id != expected)
             throw DigestMismatch("layer " + name + ": uncompressed content hashes to " + r.diff_id.str() +
-                                 " but the image config lists diff_id " + diff_id.str() + "; discarded");
-        if (::rename(tmp.c_str(), layer_path(diff_id).c_str()) < 0) {
+                                 " but the image config lists diff_id " + expected.str() + "; discarded");
+        if (::rename(tmp.c_str(), layer_path(expected).c_str()) < 0) {
             // Another pull unpacked the same layer first: theirs is identical.
             if (errno != EEXIST && errno != ENOTEMPTY)
-                throw_errno("rename " + tmp.string() + " to " + layer_path(diff_id).string());
+                throw_errno("rename " + tmp.string() + " to " + layer_path(expected).string());
             std::error_code ec;
             fs::remove_all(tmp, ec);
+            return false;
         }
+        return true;
     } catch (...) {
         std::error_code ec;
         fs::remove_all(tmp, ec);
@@ -252,16 +255,14 @@ void Store::unpack_into_place(const Digest& diff_id, const std::string& name, Un
 void Store::unpack_layer(const Digest& blob, const Digest& diff_id, std::stop_token stop) {
     if (has_layer(diff_id))
         return;
-    unpack_into_place(diff_id, blob.str(),
+    unpack_into_place([&] { return diff_id; }, blob.str(),
                       [&](const fs::path& dir) { return raind::images::unpack_layer(blob_path(blob), dir, stop); });
 }
 
-void Store::unpack_layer(const std::function<size_t(const void**)>& source, const std::string& name,
-                         const Digest& diff_id, std::stop_token stop) {
-    if (has_layer(diff_id))
-        return;
-    unpack_into_place(diff_id, name,
-                      [&](const fs::path& dir) { return raind::images::unpack_layer(source, name, dir, stop); });
+bool Store::unpack_layer(const std::function<size_t(const void**)>& source, const std::string& name,
+                         const std::function<Digest()>& diff_id, std::stop_token stop) {
+    return unpack_into_place(diff_id, name,
+                             [&](const fs::path& dir) { return raind::images::unpack_layer(source, name, dir, stop); });
 }
 
 Lease Store::lease(const std::vector<Digest>& blobs, const std::vector<Digest>& layers) {

@@ -133,8 +133,10 @@ public:
     void unpack_layer(const Digest& blob, const Digest& diff_id, std::stop_token stop = {});
     // The same from bytes still arriving (`name` names them in messages): the layer appears
     // only once `source` ended and the diff_id matched; when `source` throws, nothing is left.
-    void unpack_layer(const std::function<size_t(const void**)>& source, const std::string& name,
-                      const Digest& diff_id, std::stop_token stop = {});
+    // `diff_id` is asked for only then (a pull learns it from the config, which downloads
+    // meanwhile). Returns whether this call put the layer in place (false: it was there).
+    bool unpack_layer(const std::function<size_t(const void**)>& source, const std::string& name,
+                      const std::function<Digest()>& diff_id, std::stop_token stop = {});
 
     Lease lease(const std::vector<Digest>& blobs, const std::vector<Digest>& layers = {});
     // Drops these blobs and layers unless an image or a lease still needs them: how a failed
@@ -169,7 +171,7 @@ private:
     void delete_image_locked(const std::string& id, RemoveReport& report);
     bool leased_locked(const std::string& key) const;
     template <typename Unpack>
-    void unpack_into_place(const Digest& diff_id, const std::string& name, Unpack unpack);
+    bool unpack_into_place(const std::function<Digest()>& diff_id, const std::string& name, Unpack unpack);
 
     std::filesystem::path root_;
     std::unique_ptr<db::Database> db_;

@@ -128,7 +128,7 @@ TEST(StreamUnpack, BrokenTruncatedOrCorruptedBytesLeaveNoLayer) {
         TempDir tmp;
         Store store(tmp / "store");
         try {
-            store.unpack_layer(std::ref(c.source), "sha256:l", diff_id);
+            store.unpack_layer(std::ref(c.source), "sha256:l", [&] { return diff_id; });
             ADD_FAILURE() << c.what << ": accepted";
         } catch (const raind::Error& e) {
             EXPECT_THAT(e.what(), HasSubstr(c.message)) << c.what;
@@ -140,8 +140,19 @@ TEST(StreamUnpack, BrokenTruncatedOrCorruptedBytesLeaveNoLayer) {
     TempDir tmp;
     Store store(tmp / "store");
     Pieces whole{t.bytes(), 4096};
-    store.unpack_layer(std::ref(whole), "sha256:l", diff_id);
+    EXPECT_TRUE(store.unpack_layer(std::ref(whole), "sha256:l", [&] { return diff_id; }));
     EXPECT_TRUE(store.has_layer(diff_id));
+    // Once more (another pull was first): the same answer, nothing left over.
+    Pieces again{t.bytes(), 4096};
+    EXPECT_FALSE(store.unpack_layer(std::ref(again), "sha256:l", [&] { return diff_id; }));
+    EXPECT_EQ(listing(tmp / "store/layers").size(), listing(store.layer_path(diff_id)).size() + 1);
+
+    // The diff_id the config gives (asked for at the end) decides.
+    TempDir tmp2;
+    Store store2(tmp2 / "store");
+    Pieces other{t.bytes(), 4096};
+    EXPECT_THROW(store2.unpack_layer(std::ref(other), "sha256:l", [&] { return sha256_of("not it"); }), DigestMismatch);
+    EXPECT_TRUE(listing(tmp2 / "store/layers").empty());
 }
 
 TEST(StreamUnpack, TheLayerWaitsForTheEndOfTheSource) {
@@ -153,7 +164,8 @@ TEST(StreamUnpack, TheLayerWaitsForTheEndOfTheSource) {
     Store store(tmp / "store");
     BytePipe pipe;
     std::jthread unpacker([&] {
-        store.unpack_layer([&](const void** data) { return pipe.read(data); }, "sha256:l", diff_id_of(plain));
+        store.unpack_layer([&](const void** data) { return pipe.read(data); }, "sha256:l",
+                           [&] { return diff_id_of(plain); });
     });
     pipe.write(t.bytes().data(), t.bytes().size());
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
