@@ -151,7 +151,7 @@ ImageInfo pull_image(RegistryClient& client, Store& store, const Reference& ref,
         // unpacked at once, and needs its diff_id only to check what it unpacked.
         std::promise<std::vector<Digest>> config_done;
         std::shared_future<std::vector<Digest>> diff_ids = config_done.get_future().share();
-        std::jthread config_thread([&] {
+        auto fetch_config = [&] {
             try {
                 download(client, store, ref, manifest.config, report, added, internal.get_token());
                 auto ids = config_diff_ids(store.read_blob(manifest.config.digest));
@@ -164,7 +164,7 @@ ImageInfo pull_image(RegistryClient& client, Store& store, const Reference& ref,
                 config_done.set_exception(std::current_exception());
                 failed();
             }
-        });
+        };
 
         std::atomic<size_t> next{0};
         auto worker = [&] {
@@ -192,10 +192,14 @@ ImageInfo pull_image(RegistryClient& client, Store& store, const Reference& ref,
         };
         size_t n = std::max<size_t>(1, std::min<size_t>(client.options().parallel_downloads, manifest.layers.size()));
         std::vector<std::jthread> pool;
-        for (size_t k = 0; k < n; ++k)
-            pool.emplace_back(worker);
-        pool.clear(); // joins
-        config_thread.join();
+        try {
+            for (size_t k = 0; k < n; ++k)
+                pool.emplace_back(worker);
+        } catch (...) {
+            failed(); // the config below then settles its future, so the started workers end
+        }
+        fetch_config(); // here, while the layers stream: one thread less to wake on a busy machine
+        pool.clear();   // joins
         if (first_error)
             std::rethrow_exception(first_error);
         if (stop.stop_requested())
