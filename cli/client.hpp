@@ -30,6 +30,8 @@ public:
         return await(call);
     }
     static constexpr uint64_t long_call_timeout_usec = 24ULL * 3600 * 1000 * 1000;
+    static constexpr const char* service = "org.raind.Condenser1";
+    static constexpr const char* path = "/org/raind/Condenser1";
 
 private:
     void onImageProgress(const std::string& reference, const std::string& event, const std::string& digest,
