@@ -82,6 +82,11 @@ struct BlobWriter::State {
     Sha256 hash;
     uint64_t written = 0;
     std::function<void(const char*, size_t)> tee;
+    std::string pending; // written to the file in large pieces: blobs arrive in small reads
+    void flush() {
+        write_all(fd.get(), pending.data(), pending.size(), temp_path);
+        pending.clear();
+    }
     uint64_t teed = 0; // bytes the tee has seen (more than `written` after a restart)
     bool committed = false;
 };
@@ -100,7 +105,9 @@ void BlobWriter::write(const void* data, size_t size) {
     if (s.expected_size && s.written + size > *s.expected_size)
         throw DigestMismatch("blob " + s.expected.str() + ": more data than the " + std::to_string(*s.expected_size) +
                              " bytes the manifest lists");
-    write_all(s.fd.get(), data, size, s.temp_path);
+    s.pending.append(static_cast<const char*>(data), size);
+    if (s.pending.size() >= 256 * 1024)
+        s.flush();
     s.hash.update(data, size);
     if (s.tee && s.written + size > s.teed) {
         uint64_t skip = s.teed > s.written ? s.teed - s.written : 0;
@@ -116,6 +123,7 @@ uint64_t BlobWriter::written() const noexcept { return state_->written; }
 
 void BlobWriter::restart() {
     auto& s = *state_;
+    s.pending.clear();
     if (::ftruncate(s.fd.get(), 0) < 0 || ::lseek(s.fd.get(), 0, SEEK_SET) < 0)
         throw_errno("truncate " + s.temp_path.string());
     s.hash = Sha256();
@@ -139,6 +147,7 @@ void BlobWriter::commit() {
         throw DigestMismatch("blob " + s.expected.str() + ": got " + std::to_string(s.written) +
                              " bytes, the manifest lists " + std::to_string(*s.expected_size) + "; discarded");
     }
+    s.flush();
     if (::fsync(s.fd.get()) < 0)
         throw_errno("fsync " + s.temp_path.string());
     if (::rename(s.temp_path.c_str(), s.final_path.c_str()) < 0)
