@@ -5,8 +5,9 @@
 namespace raind::images {
 
 namespace {
-// HTTP hands bodies over in small reads; joining them keeps the reader's calls few.
-constexpr size_t chunk_size = 128 * 1024;
+// HTTP hands bodies over in small reads; joining them keeps the reader's calls few, and the
+// reader is woken only for a whole chunk: on a busy machine every wake-up may wait for a tick.
+constexpr size_t chunk_size = 256 * 1024;
 } // namespace
 
 void BytePipe::write(const void* data, size_t size) {
@@ -22,7 +23,8 @@ void BytePipe::write(const void* data, size_t size) {
     else
         chunks_.emplace_back(p, size);
     queued_ += size;
-    changed_.notify_all();
+    if (readable())
+        changed_.notify_all();
 }
 
 void BytePipe::close() {
@@ -38,9 +40,14 @@ void BytePipe::fail(std::string why) {
     changed_.notify_all();
 }
 
+bool BytePipe::readable() const {
+    // A whole chunk, or as much as the writer may queue (then it waits for the reader).
+    return chunks_.size() > 1 || (!chunks_.empty() && (chunks_.front().size() >= chunk_size || queued_ >= capacity_));
+}
+
 size_t BytePipe::read(const void** data) {
     std::unique_lock lock(mutex_);
-    changed_.wait(lock, [&] { return failure_ || !chunks_.empty() || closed_; });
+    changed_.wait(lock, [&] { return failure_ || closed_ || readable(); });
     if (failure_)
         throw Error(*failure_);
     if (chunks_.empty()) {

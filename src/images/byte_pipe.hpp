@@ -25,13 +25,15 @@ public:
     // Error with `why`.
     void fail(std::string why);
 
-    // Reader side: blocks for the next bytes, points *data at them (valid until the next call)
-    // and returns their size; 0 at the end.
+    // Reader side: blocks for the next bytes (a chunk of 256 KiB unless the end came first),
+    // points *data at them (valid until the next call) and returns their size; 0 at the end.
     size_t read(const void** data);
     // The reader stopped reading (it failed): writes no longer wait.
     void close_read();
 
 private:
+    bool readable() const;
+
     const size_t capacity_;
     std::mutex mutex_;
     std::condition_variable changed_;

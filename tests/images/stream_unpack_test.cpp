@@ -176,10 +176,16 @@ TEST(StreamUnpack, TheLayerWaitsForTheEndOfTheSource) {
 }
 
 TEST(BytePipe, FailureReachesTheReaderAndAGoneReaderReleasesTheWriter) {
-    BytePipe pipe(1024);
-    pipe.write("0123456789", 10);
+    BytePipe ends;
+    ends.write("01234", 5);
+    ends.write("56789", 5);
+    ends.close();
     const void* data = nullptr;
-    EXPECT_EQ(pipe.read(&data), 10u);
+    ASSERT_EQ(ends.read(&data), 10u); // small writes come out as one piece
+    EXPECT_EQ(std::string(static_cast<const char*>(data), 10), "0123456789");
+    EXPECT_EQ(ends.read(&data), 0u);
+
+    BytePipe pipe(1024);
     std::jthread failer([&] {
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
         pipe.fail("gone");
