@@ -169,12 +169,25 @@ Session::Session(RegistryClient::Shared& shared, std::string registry, std::opti
     api_host_ = registry_ == "docker.io" ? "registry-1.docker.io" : registry_;
 }
 
-Session::~Session() = default;
+Session::~Session() {
+    std::lock_guard lock(shared_.mutex);
+    for (auto& [origin, client] : clients_)
+        if (client->is_socket_open() && shared_.idle.count(origin) < 4)
+            shared_.idle.emplace(origin, std::move(client));
+}
 
 httplib::ClientImpl& Session::client_for(const Url& url) {
     std::string key = url.origin();
     if (auto it = clients_.find(key); it != clients_.end())
         return *it->second;
+    {
+        std::lock_guard lock(shared_.mutex);
+        if (auto it = shared_.idle.find(key); it != shared_.idle.end()) {
+            auto client = std::move(it->second);
+            shared_.idle.erase(it);
+            return *clients_.emplace(key, std::move(client)).first->second;
+        }
+    }
     std::string hp = host_port(url);
     std::unique_ptr<httplib::ClientImpl> client;
     if (url.scheme == "https") {

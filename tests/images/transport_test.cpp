@@ -89,7 +89,7 @@ public:
         ::close(fd_);
     }
     std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
-    std::atomic<int> tls_hellos{0}, requests{0};
+    std::atomic<int> tls_hellos{0}, requests{0}, connections{0};
 
 private:
     void serve() {
@@ -97,6 +97,7 @@ private:
             int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
             if (c < 0)
                 return;
+            ++connections;
             std::thread([this, c] {
                 char buf[4096];
                 std::string seen;
@@ -137,4 +138,15 @@ TEST(Session, AnInsecureRegistrysSchemeIsProbedOnceForEveryClient) {
     }
     EXPECT_EQ(reg.tls_hellos.load(), 1);
     EXPECT_EQ(reg.requests.load(), 3);
+}
+
+TEST(Session, OneClientsRequestsShareAConnection) {
+    PlainRegistry reg;
+    RegistryOptions options;
+    options.insecure = {reg.host()};
+    RegistryClient client(options);
+    for (int i = 0; i < 3; ++i)
+        client.check_login(reg.host(), {"u", "p"}); // one Session each, one after the other
+    EXPECT_EQ(reg.requests.load(), 3);
+    EXPECT_EQ(reg.connections.load() - reg.tls_hellos.load(), 1);
 }
