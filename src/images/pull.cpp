@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "byte_pipe.hpp"
+#include "parked_thread.hpp"
 
 namespace raind::images {
 
@@ -73,7 +74,7 @@ void download_and_unpack(RegistryClient& client, Store& store, const Reference& 
     BytePipe pipe;
     writer.set_tee([&](const char* data, size_t n) { pipe.write(data, n); });
     std::exception_ptr unpack_error;
-    std::jthread unpacker([&] {
+    ParkedTask unpacker([&] {
         try {
             if (store.unpack_layer([&](const void** data) { return pipe.read(data); }, d.digest.str(), diff_id, stop))
                 added.layer(diff_id());
@@ -191,7 +192,7 @@ ImageInfo pull_image(RegistryClient& client, Store& store, const Reference& ref,
             }
         };
         size_t n = std::max<size_t>(1, std::min<size_t>(client.options().parallel_downloads, manifest.layers.size()));
-        std::vector<std::jthread> pool;
+        std::vector<ParkedTask> pool;
         try {
             for (size_t k = 0; k < n; ++k)
                 pool.emplace_back(worker);

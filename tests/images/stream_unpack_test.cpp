@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "byte_pipe.hpp"
+#include "parked_thread.hpp"
 #include "store.hpp"
 #include "tar_builder.hpp"
 #include "temp_dir.hpp"
@@ -220,4 +221,25 @@ TEST(BlobWriter, TeeSeesEveryByteOnceAcrossARestart) {
     writer.commit();
     EXPECT_EQ(teed, blob);
     EXPECT_EQ(store.read_blob(sha256_of(blob)), blob);
+}
+
+TEST(ParkedTask, ReusesAParkedThreadRethrowsAndWaitsWhenDestroyed) {
+    std::thread::id first;
+    ParkedTask([&] { first = std::this_thread::get_id(); }).join();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20)); // it parks
+    std::thread::id second;
+    ParkedTask([&] { second = std::this_thread::get_id(); }).join();
+    EXPECT_EQ(second, first);
+
+    ParkedTask failing([] { throw raind::Error("no luck"); });
+    EXPECT_THROW(failing.join(), raind::Error);
+
+    bool done = false;
+    {
+        ParkedTask slow([&] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(30));
+            done = true;
+        });
+    } // waits, as a std::jthread would
+    EXPECT_TRUE(done);
 }
