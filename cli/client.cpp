@@ -4,8 +4,8 @@
 
 namespace raind::cli {
 namespace {
-constexpr const char* service = "org.raind.Condenser1";
-constexpr const char* manager_path = "/org/raind/Condenser1";
+constexpr const char* service = ManagerProxy::service;
+constexpr const char* manager_path = ManagerProxy::path;
 constexpr std::string_view error_prefix = "org.raind.Condenser1.Error.";
 } // namespace
 

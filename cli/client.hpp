@@ -33,6 +33,8 @@ public:
     // WaitContainer sent now, answered whenever the container exits. Needs Client::watch_signals().
     std::future<int32_t> wait_async(const std::string& container);
     static constexpr uint64_t long_call_timeout_usec = 24ULL * 3600 * 1000 * 1000;
+    static constexpr const char* service = "org.raind.Condenser1";
+    static constexpr const char* path = "/org/raind/Condenser1";
 
 private:
     void onImageProgress(const std::string& reference, const std::string& event, const std::string& digest,

@@ -8,7 +8,7 @@ RAIND_BUILD_DEPS=(
     meson ninja-build pkg-config g++
     libsystemd-dev libsdbus-c++-dev libsdbus-c++-bin libseccomp-dev libapparmor-dev libmount-dev
     nlohmann-json3-dev libyaml-cpp-dev libcpp-httplib-dev libgtest-dev libgmock-dev
-    libarchive-dev libssl-dev libsqlite3-dev libcli11-dev libnftables-dev
+    libarchive-dev libisal-dev libssl-dev libsqlite3-dev libcli11-dev libnftables-dev
     busybox-static umoci jq
 )
 RAIND_RUN_DEPS=(

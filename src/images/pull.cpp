@@ -2,8 +2,13 @@
 
 #include <atomic>
 #include <exception>
+#include <functional>
+#include <future>
 #include <mutex>
 #include <thread>
+
+#include "byte_pipe.hpp"
+#include "parked_thread.hpp"
 
 namespace raind::images {
 
@@ -55,6 +60,48 @@ void download(RegistryClient& client, Store& store, const Reference& ref, const 
     report(TransferEvent::Kind::blob_done, d.digest.str(), d.size, d.size);
 }
 
+// Downloads a layer and unpacks it as it arrives: the bytes go to the blob file (and its digest)
+// and through a pipe to an unpacking thread. The unpacker sees the end of the stream only after
+// the blob's digest verified, so the layer appears only then; a failed download fails the
+// unpack, which leaves nothing. When both fail, the download's error is the one reported (a
+// corrupted blob also makes a damaged archive; the digest says what really happened).
+// `diff_id` may wait for the config, which downloads meanwhile.
+void download_and_unpack(RegistryClient& client, Store& store, const Reference& ref, const Descriptor& d,
+                         const std::function<Digest()>& diff_id, Reporter& report, Added& added,
+                         std::stop_token stop) {
+    report(TransferEvent::Kind::blob_started, d.digest.str(), 0, d.size);
+    auto writer = store.blob_writer(d.digest, d.size);
+    BytePipe pipe;
+    writer.set_tee([&](const char* data, size_t n) { pipe.write(data, n); });
+    std::exception_ptr unpack_error;
+    ParkedTask unpacker([&] {
+        try {
+            if (store.unpack_layer([&](const void** data) { return pipe.read(data); }, d.digest.str(), diff_id, stop))
+                added.layer(diff_id());
+        } catch (...) {
+            unpack_error = std::current_exception();
+        }
+        pipe.close_read(); // unblocks the download, which still verifies the blob
+    });
+    try {
+        client.fetch_blob(
+            ref, d.digest, d.size, writer,
+            [&](uint64_t done, uint64_t total) { report(TransferEvent::Kind::blob_progress, d.digest.str(), done, total); },
+            stop);
+        writer.commit();
+    } catch (...) {
+        pipe.fail("the download of " + d.digest.str() + " failed"); // its own error is the one thrown
+        unpacker.join();
+        throw;
+    }
+    added.blob(d.digest);
+    report(TransferEvent::Kind::blob_done, d.digest.str(), d.size, d.size);
+    pipe.close();
+    unpacker.join();
+    if (unpack_error)
+        std::rethrow_exception(unpack_error);
+}
+
 } // namespace
 
 ImageInfo pull_image(RegistryClient& client, Store& store, const Reference& ref, const Platform& platform,
@@ -93,42 +140,67 @@ ImageInfo pull_image(RegistryClient& client, Store& store, const Reference& ref,
     };
 
     try {
-        download(client, store, ref, manifest.config, report, added, internal.get_token());
-        auto diff_ids = config_diff_ids(store.read_blob(manifest.config.digest));
-        if (diff_ids.size() != manifest.layers.size())
-            throw Error(ref.str() + ": the config lists " + std::to_string(diff_ids.size()) +
-                        " layers but the manifest " + std::to_string(manifest.layers.size()));
-        layer_lease.emplace(store.lease({}, diff_ids));
-
-        std::atomic<size_t> next{0};
         std::exception_ptr first_error;
         std::mutex error_mutex;
+        auto failed = [&] {
+            std::lock_guard lock(error_mutex);
+            if (!first_error)
+                first_error = std::current_exception();
+            internal.request_stop(); // the other transfers stop too
+        };
+        // The config downloads beside the layers, not before them: a layer streams in and is
+        // unpacked at once, and needs its diff_id only to check what it unpacked.
+        std::promise<std::vector<Digest>> config_done;
+        std::shared_future<std::vector<Digest>> diff_ids = config_done.get_future().share();
+        auto fetch_config = [&] {
+            try {
+                download(client, store, ref, manifest.config, report, added, internal.get_token());
+                auto ids = config_diff_ids(store.read_blob(manifest.config.digest));
+                if (ids.size() != manifest.layers.size())
+                    throw Error(ref.str() + ": the config lists " + std::to_string(ids.size()) +
+                                " layers but the manifest " + std::to_string(manifest.layers.size()));
+                layer_lease.emplace(store.lease({}, ids)); // before any layer can be put in place
+                config_done.set_value(std::move(ids));
+            } catch (...) {
+                config_done.set_exception(std::current_exception());
+                failed();
+            }
+        };
+
+        std::atomic<size_t> next{0};
         auto worker = [&] {
             for (size_t i; (i = next++) < manifest.layers.size();) {
                 if (internal.stop_requested())
                     return;
                 try {
                     const auto& layer = manifest.layers[i];
-                    download(client, store, ref, layer, report, added, internal.get_token());
-                    if (!store.has_layer(diff_ids[i])) {
-                        store.unpack_layer(layer.digest, diff_ids[i], internal.get_token());
-                        added.layer(diff_ids[i]);
+                    if (!store.has_blob(layer.digest)) {
+                        download_and_unpack(client, store, ref, layer, [&] { return diff_ids.get()[i]; }, report,
+                                            added, internal.get_token());
+                    } else {
+                        download(client, store, ref, layer, report, added, internal.get_token());
+                        if (!store.has_layer(diff_ids.get()[i])) {
+                            store.unpack_layer(layer.digest, diff_ids.get()[i], internal.get_token());
+                            added.layer(diff_ids.get()[i]);
+                        }
                     }
-                    report(TransferEvent::Kind::layer_unpacked, diff_ids[i].str());
+                    report(TransferEvent::Kind::layer_unpacked, diff_ids.get()[i].str());
                 } catch (...) {
-                    std::lock_guard lock(error_mutex);
-                    if (!first_error)
-                        first_error = std::current_exception();
-                    internal.request_stop(); // the other workers stop too
+                    failed();
                     return;
                 }
             }
         };
         size_t n = std::max<size_t>(1, std::min<size_t>(client.options().parallel_downloads, manifest.layers.size()));
-        std::vector<std::jthread> pool;
-        for (size_t k = 0; k < n; ++k)
-            pool.emplace_back(worker);
-        pool.clear(); // joins
+        std::vector<ParkedTask> pool;
+        try {
+            for (size_t k = 0; k < n; ++k)
+                pool.emplace_back(worker);
+        } catch (...) {
+            failed(); // the config below then settles its future, so the started workers end
+        }
+        fetch_config(); // here, while the layers stream: one thread less to wake on a busy machine
+        pool.clear();   // joins
         if (first_error)
             std::rethrow_exception(first_error);
         if (stop.stop_requested())
@@ -146,7 +218,7 @@ ImageInfo pull_image(RegistryClient& client, Store& store, const Reference& ref,
                        index ? std::optional<Digest>(index->digest) : std::nullopt, {}, {}, 0, 0};
         for (size_t i = 0; i < manifest.layers.size(); ++i)
             info.layers.push_back(
-                {manifest.layers[i].digest, diff_ids[i], manifest.layers[i].media_type, manifest.layers[i].size});
+                {manifest.layers[i].digest, diff_ids.get()[i], manifest.layers[i].media_type, manifest.layers[i].size});
         ImageInfo stored = store.add_image(info, {ref});
         report(TransferEvent::Kind::done, stored.id.str());
         return stored;

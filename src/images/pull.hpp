@@ -34,9 +34,9 @@ struct TransferEvent {
 // Called from worker threads, but never concurrently: the pull serializes the calls.
 using TransferCallback = std::function<void(const TransferEvent&)>;
 
-// Fetches the manifest (choosing `platform` from a manifest list or OCI index), the config and
-// the layers (options().parallel_downloads at a time, each verified while it streams and
-// unpacked once), then records the image under `ref`. On failure or cancellation nothing this
+// Fetches the manifest (choosing `platform` from a manifest list or OCI index), then the config
+// and beside it the layers (options().parallel_downloads at a time, each verified and unpacked
+// while it streams, once), then records the image under `ref`. On failure or cancellation nothing this
 // pull added is left in the store.
 ImageInfo pull_image(RegistryClient& client, Store& store, const Reference& ref,
                      const Platform& platform = Platform::host(), const TransferCallback& progress = {},

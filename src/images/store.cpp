@@ -81,6 +81,13 @@ struct BlobWriter::State {
     UniqueFd fd;
     Sha256 hash;
     uint64_t written = 0;
+    std::function<void(const char*, size_t)> tee;
+    std::string pending; // written to the file in large pieces: blobs arrive in small reads
+    void flush() {
+        write_all(fd.get(), pending.data(), pending.size(), temp_path);
+        pending.clear();
+    }
+    uint64_t teed = 0; // bytes the tee has seen (more than `written` after a restart)
     bool committed = false;
 };
 
@@ -98,15 +105,25 @@ void BlobWriter::write(const void* data, size_t size) {
     if (s.expected_size && s.written + size > *s.expected_size)
         throw DigestMismatch("blob " + s.expected.str() + ": more data than the " + std::to_string(*s.expected_size) +
                              " bytes the manifest lists");
-    write_all(s.fd.get(), data, size, s.temp_path);
+    s.pending.append(static_cast<const char*>(data), size);
+    if (s.pending.size() >= 256 * 1024)
+        s.flush();
     s.hash.update(data, size);
+    if (s.tee && s.written + size > s.teed) {
+        uint64_t skip = s.teed > s.written ? s.teed - s.written : 0;
+        s.tee(static_cast<const char*>(data) + skip, size - skip);
+        s.teed = s.written + size;
+    }
     s.written += size;
 }
+
+void BlobWriter::set_tee(std::function<void(const char*, size_t)> tee) { state_->tee = std::move(tee); }
 
 uint64_t BlobWriter::written() const noexcept { return state_->written; }
 
 void BlobWriter::restart() {
     auto& s = *state_;
+    s.pending.clear();
     if (::ftruncate(s.fd.get(), 0) < 0 || ::lseek(s.fd.get(), 0, SEEK_SET) < 0)
         throw_errno("truncate " + s.temp_path.string());
     s.hash = Sha256();
@@ -130,6 +147,7 @@ void BlobWriter::commit() {
         throw DigestMismatch("blob " + s.expected.str() + ": got " + std::to_string(s.written) +
                              " bytes, the manifest lists " + std::to_string(*s.expected_size) + "; discarded");
     }
+    s.flush();
     if (::fsync(s.fd.get()) < 0)
         throw_errno("fsync " + s.temp_path.string());
     if (::rename(s.temp_path.c_str(), s.final_path.c_str()) < 0)
@@ -214,31 +232,46 @@ Digest Store::write_blob(std::string_view data, const std::optional<Digest>& exp
 fs::path Store::layer_path(const Digest& diff_id) const { return root_ / "layers" / std::string(diff_id.hex()); }
 bool Store::has_layer(const Digest& diff_id) const { return ::access(layer_path(diff_id).c_str(), F_OK) == 0; }
 
-void Store::unpack_layer(const Digest& blob, const Digest& diff_id, std::stop_token stop) {
-    if (has_layer(diff_id))
-        return;
-    std::string tmpl = (root_ / "layers" / (".tmp-" + std::string(diff_id.hex()) + "-XXXXXX")).string();
+template <typename Unpack>
+bool Store::unpack_into_place(const std::function<Digest()>& diff_id, const std::string& name, Unpack unpack) {
+    std::string tmpl = (root_ / "layers" / ".tmp-layer-XXXXXX").string();
     if (!::mkdtemp(tmpl.data()))
-        throw_errno("create temp dir for layer " + diff_id.str());
+        throw_errno("create temp dir for layer " + name);
     fs::path tmp = tmpl;
     try {
         ::chmod(tmp.c_str(), 0755);
-        UnpackResult r = raind::images::unpack_layer(blob_path(blob), tmp, stop);
-        if (r.diff_id != diff_id)
-            throw DigestMismatch("layer " + blob.str() + ": uncompressed content hashes to " + r.diff_id.str() +
-                                 " but the image config lists diff_id " + diff_id.str() + "; discarded");
-        if (::rename(tmp.c_str(), layer_path(diff_id).c_str()) < 0) {
+        UnpackResult r = unpack(tmp);
+        Digest expected = diff_id();
+        if (r.diff_id != expected)
+            throw DigestMismatch("layer " + name + ": uncompressed content hashes to " + r.diff_id.str() +
+                                 " but the image config lists diff_id " + expected.str() + "; discarded");
+        if (::rename(tmp.c_str(), layer_path(expected).c_str()) < 0) {
             // Another pull unpacked the same layer first: theirs is identical.
             if (errno != EEXIST && errno != ENOTEMPTY)
-                throw_errno("rename " + tmp.string() + " to " + layer_path(diff_id).string());
+                throw_errno("rename " + tmp.string() + " to " + layer_path(expected).string());
             std::error_code ec;
             fs::remove_all(tmp, ec);
+            return false;
         }
+        return true;
     } catch (...) {
         std::error_code ec;
         fs::remove_all(tmp, ec);
         throw;
     }
+}
+
+void Store::unpack_layer(const Digest& blob, const Digest& diff_id, std::stop_token stop) {
+    if (has_layer(diff_id))
+        return;
+    unpack_into_place([&] { return diff_id; }, blob.str(),
+                      [&](const fs::path& dir) { return raind::images::unpack_layer(blob_path(blob), dir, stop); });
+}
+
+bool Store::unpack_layer(const std::function<size_t(const void**)>& source, const std::string& name,
+                         const std::function<Digest()>& diff_id, std::stop_token stop) {
+    return unpack_into_place(diff_id, name,
+                             [&](const fs::path& dir) { return raind::images::unpack_layer(source, name, dir, stop); });
 }
 
 Lease Store::lease(const std::vector<Digest>& blobs, const std::vector<Digest>& layers) {

@@ -81,6 +81,10 @@ public:
 
     void write(const void* data, size_t size);
     uint64_t written() const noexcept;
+    // Also hands every byte of the blob to `tee`, once and in order, as it is written: bytes a
+    // restarted transfer writes again are not handed over twice. (A layer is unpacked this way
+    // while it downloads; its diff_id check covers what the tee saw.)
+    void set_tee(std::function<void(const char* data, size_t size)> tee);
     // Drops what was written (a retry that cannot resume starts over).
     void restart();
     void commit(); // throws DigestMismatch and removes the temp file on a wrong digest or size
@@ -127,6 +131,12 @@ public:
     // Unpacks the blob into layers/<diff_id>/ unless it is already there; the uncompressed stream
     // must hash to diff_id. On any failure nothing is left under layers/.
     void unpack_layer(const Digest& blob, const Digest& diff_id, std::stop_token stop = {});
+    // The same from bytes still arriving (`name` names them in messages): the layer appears
+    // only once `source` ended and the diff_id matched; when `source` throws, nothing is left.
+    // `diff_id` is asked for only then (a pull learns it from the config, which downloads
+    // meanwhile). Returns whether this call put the layer in place (false: it was there).
+    bool unpack_layer(const std::function<size_t(const void**)>& source, const std::string& name,
+                      const std::function<Digest()>& diff_id, std::stop_token stop = {});
 
     Lease lease(const std::vector<Digest>& blobs, const std::vector<Digest>& layers = {});
     // Drops these blobs and layers unless an image or a lease still needs them: how a failed
@@ -160,6 +170,8 @@ private:
     std::optional<std::string> resolve_id(std::string_view name_or_id, std::optional<std::string>* name = nullptr) const;
     void delete_image_locked(const std::string& id, RemoveReport& report);
     bool leased_locked(const std::string& key) const;
+    template <typename Unpack>
+    bool unpack_into_place(const std::function<Digest()>& diff_id, const std::string& name, Unpack unpack);
 
     std::filesystem::path root_;
     std::unique_ptr<db::Database> db_;

@@ -46,6 +46,37 @@ std::string host_port(const Url& u) {
     return default_port ? host : host + ":" + std::to_string(u.port);
 }
 
+// What an insecure registry spoke when last probed (TLS or plain HTTP), kept for a minute across
+// clients: a daemon pulls from the same registries again and again, and each probe costs a
+// connection and a failed handshake. Forgotten when a connection to it fails.
+class ProbedSchemes {
+public:
+    std::optional<std::string> get(const std::string& host) {
+        std::lock_guard lock(mutex_);
+        auto it = schemes_.find(host);
+        if (it == schemes_.end() || it->second.second < std::chrono::steady_clock::now())
+            return std::nullopt;
+        return it->second.first;
+    }
+    void put(const std::string& host, const std::string& scheme) {
+        std::lock_guard lock(mutex_);
+        schemes_[host] = {scheme, std::chrono::steady_clock::now() + std::chrono::minutes(1)};
+    }
+    void forget(const std::string& host) {
+        std::lock_guard lock(mutex_);
+        schemes_.erase(host);
+    }
+
+private:
+    std::mutex mutex_;
+    std::map<std::string, std::pair<std::string, std::chrono::steady_clock::time_point>> schemes_;
+};
+
+ProbedSchemes& probed_schemes() {
+    static ProbedSchemes cache;
+    return cache;
+}
+
 } // namespace
 
 Url Url::parse(std::string_view text) {
@@ -138,12 +169,25 @@ Session::Session(RegistryClient::Shared& shared, std::string registry, std::opti
     api_host_ = registry_ == "docker.io" ? "registry-1.docker.io" : registry_;
 }
 
-Session::~Session() = default;
+Session::~Session() {
+    std::lock_guard lock(shared_.mutex);
+    for (auto& [origin, client] : clients_)
+        if (client->is_socket_open() && shared_.idle.count(origin) < 4)
+            shared_.idle.emplace(origin, std::move(client));
+}
 
 httplib::ClientImpl& Session::client_for(const Url& url) {
     std::string key = url.origin();
     if (auto it = clients_.find(key); it != clients_.end())
         return *it->second;
+    {
+        std::lock_guard lock(shared_.mutex);
+        if (auto it = shared_.idle.find(key); it != shared_.idle.end()) {
+            auto client = std::move(it->second);
+            shared_.idle.erase(it);
+            return *clients_.emplace(key, std::move(client)).first->second;
+        }
+    }
     std::string hp = host_port(url);
     std::unique_ptr<httplib::ClientImpl> client;
     if (url.scheme == "https") {
@@ -201,12 +245,17 @@ std::string Session::origin() {
     std::string scheme = "https";
     if (shared_.insecure(registry_)) {
         // Insecure registries may speak TLS (unverified) or plain HTTP; try TLS first.
-        try {
-            HttpRequest ping;
-            ping.target = "/v2/";
-            perform(Url::parse("https://" + api_host_ + "/v2/"), ping, {});
-        } catch (const TransportError&) {
-            scheme = "http";
+        if (auto known = probed_schemes().get(api_host_)) {
+            scheme = *known;
+        } else {
+            try {
+                HttpRequest ping;
+                ping.target = "/v2/";
+                perform(Url::parse("https://" + api_host_ + "/v2/"), ping, {});
+            } catch (const TransportError&) {
+                scheme = "http";
+            }
+            probed_schemes().put(api_host_, scheme);
         }
     }
     std::lock_guard lock(shared_.mutex);
@@ -381,7 +430,13 @@ HttpResponse Session::send(const HttpRequest& r) {
         if (url.origin() == base)
             if (auto a = cached_authorization(r.scopes); !a.empty())
                 headers.emplace("Authorization", a);
-        auto res = perform(url, r, headers);
+        HttpResponse res;
+        try {
+            res = perform(url, r, headers);
+        } catch (const TransportError&) {
+            probed_schemes().forget(api_host_); // it may speak the other protocol now
+            throw;
+        }
         if (res.status == 401 && url.origin() == base && !auth_retried) {
             auth_retried = true;
             if (authenticate(res, r.scopes))

@@ -60,6 +60,9 @@ struct RegistryClient::Shared {
         std::chrono::steady_clock::time_point expires;
     };
     std::map<std::string, Token> tokens; // registry + scopes -> token
+    // Connections a finished Session left open, by origin: the next request of the same client
+    // (a pull's config after its manifest) reuses one instead of connecting again.
+    std::multimap<std::string, std::unique_ptr<httplib::ClientImpl>> idle;
 
     std::optional<Credentials> credentials(const std::string& registry) const;
     bool insecure(const std::string& host_port) const;

@@ -8,6 +8,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <exception>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,28 +37,37 @@ struct ArchiveDeleter {
 };
 using ArchivePtr = std::unique_ptr<archive, ArchiveDeleter>;
 
-// The decompressed stream, read through libarchive's "raw" format so every byte of the tar,
-// padding included, passes through the diff_id hash before the tar reader sees it.
+// The uncompressed stream, hashed on its way to the tar reader so every byte of the tar,
+// padding included, counts for the diff_id. Exceptions must not cross libarchive's C code: they
+// wait in `error` until it has given up.
 struct RawStream {
-    archive* raw = nullptr;
+    DecompressedStream* in = nullptr;
     Sha256 hash;
     uint64_t size = 0;
     std::stop_token stop;
     bool cancelled = false;
-    std::vector<char> buffer = std::vector<char>(128 * 1024);
+    std::exception_ptr error;
 
     la_ssize_t read(const void** out) {
         if (stop.stop_requested()) {
             cancelled = true;
             return -1;
         }
-        la_ssize_t n = archive_read_data(raw, buffer.data(), buffer.size());
-        if (n > 0) {
-            hash.update(buffer.data(), static_cast<size_t>(n));
-            size += static_cast<uint64_t>(n);
+        try {
+            size_t n = in->read(out);
+            hash.update(*out, n);
+            size += n;
+            return static_cast<la_ssize_t>(n);
+        } catch (...) {
+            error = std::current_exception();
+            return -1;
         }
-        *out = buffer.data();
-        return n;
+    }
+    void rethrow() const {
+        if (cancelled)
+            throw Cancelled();
+        if (error)
+            std::rethrow_exception(error);
     }
 };
 
@@ -65,11 +75,13 @@ la_ssize_t read_callback(archive*, void* ctx, const void** out) { return static_
 
 class Unpacker {
 public:
-    Unpacker(const fs::path& archive_path, const fs::path& dir) : archive_(archive_path.string()) {
+    Unpacker(std::string name, const fs::path& dir) : archive_(std::move(name)) {
         root_.reset(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         if (!root_)
             throw_errno("open layer directory " + dir.string());
         privileged_ = ::geteuid() == 0;
+        euid_ = ::geteuid();
+        egid_ = ::getegid();
     }
 
     void entry(archive* tar, archive_entry* e) {
@@ -78,17 +90,17 @@ public:
         auto parts = split(raw_, "path");
         if (parts.empty()) { // "./": the layer root itself
             if (archive_entry_filetype(e) == AE_IFDIR) {
-                apply_metadata(root_.get(), e);
+                apply_metadata(root_.get(), e, false);
                 dir_times_.emplace_back(parts, archive_entry_mtime(e));
             }
             return;
         }
         std::string name = parts.back();
         parts.pop_back();
-        UniqueFd parent = walk(parts, true);
+        int parent = parent_of(parts);
 
         if (name == opaque_marker) {
-            set_opaque(parent.get());
+            set_opaque(parent);
             return;
         }
         if (name.rfind(whiteout_prefix, 0) == 0) {
@@ -97,30 +109,30 @@ public:
                 return;
             if (target.empty() || target == "." || target == "..")
                 fail("invalid whiteout name");
-            make_whiteout(parent.get(), target);
+            make_whiteout(parent, target);
             return;
         }
 
         if (const char* link = archive_entry_hardlink(e)) {
-            make_hardlink(parent.get(), name, link);
+            make_hardlink(parent, name, link);
             return;
         }
         switch (archive_entry_filetype(e)) {
         case AE_IFDIR:
-            make_directory(parent.get(), name, e);
+            make_directory(parent, name, e);
             parts.push_back(name);
             dir_times_.emplace_back(std::move(parts), archive_entry_mtime(e));
             break;
         case AE_IFREG:
-            make_file(tar, parent.get(), name, e);
+            make_file(tar, parent, name, e);
             break;
         case AE_IFLNK:
-            make_symlink(parent.get(), name, e);
+            make_symlink(parent, name, e);
             break;
         case AE_IFCHR:
         case AE_IFBLK:
         case AE_IFIFO:
-            make_node(parent.get(), name, e);
+            make_node(parent, name, e);
             break;
         default: // sockets have no meaning in an image
             break;
@@ -196,8 +208,45 @@ private:
         return cur;
     }
 
+    // The directory the entry goes into. Layers list many entries per directory (busybox: 270
+    // links in bin/), so the last one stays open instead of being walked to for every entry.
+    int parent_of(const std::vector<std::string>& parts) {
+        if (parent_ && !parent_stale_ && parts == parent_parts_)
+            return parent_.get();
+        UniqueFd fd = walk(parts, true);
+        struct stat st {};
+        if (::fstat(fd.get(), &st) < 0)
+            fail_errno("stat its directory");
+        parent_parts_ = parts;
+        parent_setgid_ = (st.st_mode & S_ISGID) != 0;
+        parent_gid_ = st.st_gid;
+        parent_ = std::move(fd);
+        parent_stale_ = false;
+        return parent_.get();
+    }
+
+    // Whether something this entry just created in the current parent already has the entry's
+    // owner (we made it: our uid, and our gid or a set-group-id parent's), so chown can be skipped.
+    bool born_owned(archive_entry* e) const {
+        return archive_entry_uid(e) == static_cast<la_int64_t>(euid_) &&
+               archive_entry_gid(e) == static_cast<la_int64_t>(parent_setgid_ ? parent_gid_ : egid_);
+    }
+
+    // Tries to create the entry; when the name is taken, clears it (a later entry replaces an
+    // earlier one) and tries once more. Creating first saves a stat for the usual, new name.
+    template <typename Create>
+    void create(int parent, const std::string& name, const char* what, Create make) {
+        if (make() == 0)
+            return;
+        if (errno != EEXIST)
+            fail_errno(what);
+        clear(parent, name, false);
+        if (make() != 0)
+            fail_errno(what);
+    }
+
     // Later entries replace earlier ones; a directory stays when a directory replaces it.
-    void clear(int parent, const std::string& name, bool keep_directory) const {
+    void clear(int parent, const std::string& name, bool keep_directory) {
         struct stat st {};
         if (::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) {
             if (errno == ENOENT)
@@ -207,6 +256,7 @@ private:
         if (S_ISDIR(st.st_mode)) {
             if (keep_directory)
                 return;
+            parent_stale_ = true; // the next entry walks again: its parent may have been in there
             std::error_code ec;
             fs::remove_all(fs::path("/proc/self/fd") / std::to_string(parent) / name, ec);
             if (ec)
@@ -221,27 +271,34 @@ private:
             fail_errno("set trusted.overlay.opaque");
     }
 
-    void make_whiteout(int parent, const std::string& target) const {
+    void make_whiteout(int parent, const std::string& target) {
         clear(parent, target, false);
         if (::mknodat(parent, target.c_str(), S_IFCHR | 0000, makedev(0, 0)) < 0)
             fail_errno("create overlay whiteout for \"" + target + "\"");
     }
 
-    void make_directory(int parent, const std::string& name, archive_entry* e) const {
-        clear(parent, name, true);
-        if (::mkdirat(parent, name.c_str(), 0700) < 0 && errno != EEXIST)
-            fail_errno("mkdir");
+    void make_directory(int parent, const std::string& name, archive_entry* e) {
+        bool fresh = ::mkdirat(parent, name.c_str(), 0700) == 0;
+        if (!fresh) {
+            if (errno != EEXIST)
+                fail_errno("mkdir");
+            clear(parent, name, true);
+            fresh = ::mkdirat(parent, name.c_str(), 0700) == 0;
+            if (!fresh && errno != EEXIST)
+                fail_errno("mkdir");
+        }
         UniqueFd fd(::openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
         if (!fd)
             fail_errno("open directory");
-        apply_metadata(fd.get(), e);
+        apply_metadata(fd.get(), e, fresh);
     }
 
-    void make_file(archive* tar, int parent, const std::string& name, archive_entry* e) const {
-        clear(parent, name, false);
-        UniqueFd fd(::openat(parent, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-        if (!fd)
-            fail_errno("create file");
+    void make_file(archive* tar, int parent, const std::string& name, archive_entry* e) {
+        UniqueFd fd;
+        create(parent, name, "create file", [&] {
+            fd.reset(::openat(parent, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+            return fd ? 0 : -1;
+        });
         const void* block = nullptr;
         size_t size = 0;
         la_int64_t offset = 0;
@@ -265,23 +322,21 @@ private:
         // Sparse files end in a hole the data blocks do not cover.
         if (::ftruncate(fd.get(), archive_entry_size(e)) < 0)
             fail_errno("truncate");
-        apply_metadata(fd.get(), e);
+        apply_metadata(fd.get(), e, true);
     }
 
-    void make_symlink(int parent, const std::string& name, archive_entry* e) const {
-        clear(parent, name, false);
+    void make_symlink(int parent, const std::string& name, archive_entry* e) {
         const char* target = archive_entry_symlink(e);
         // The target is only text here; it is resolved inside the container's root, never by us.
-        if (::symlinkat(target ? target : "", parent, name.c_str()) < 0)
-            fail_errno("create symlink");
-        if (privileged_ && ::fchownat(parent, name.c_str(), archive_entry_uid(e), archive_entry_gid(e),
+        create(parent, name, "create symlink", [&] { return ::symlinkat(target ? target : "", parent, name.c_str()); });
+        if (privileged_ && !born_owned(e) && ::fchownat(parent, name.c_str(), archive_entry_uid(e), archive_entry_gid(e),
                                       AT_SYMLINK_NOFOLLOW) < 0)
             fail_errno("chown symlink");
         timespec times[2] = {{archive_entry_mtime(e), 0}, {archive_entry_mtime(e), 0}};
         ::utimensat(parent, name.c_str(), times, AT_SYMLINK_NOFOLLOW);
     }
 
-    void make_hardlink(int parent, const std::string& name, const char* link) const {
+    void make_hardlink(int parent, const std::string& name, const char* link) {
         auto target = split(link, "hardlink target");
         if (target.empty())
             fail("hardlink target is the layer directory");
@@ -293,13 +348,12 @@ private:
             fail_errno("hardlink target \"" + std::string(link) + "\"");
         if (S_ISDIR(st.st_mode))
             fail("hardlink target \"" + std::string(link) + "\" is a directory");
-        clear(parent, name, false);
         // Without AT_SYMLINK_FOLLOW a link to a symlink is a second symlink, never its target.
-        if (::linkat(target_parent.get(), target_name.c_str(), parent, name.c_str(), 0) < 0)
-            fail_errno("link to \"" + std::string(link) + "\"");
+        create(parent, name, ("link to \"" + std::string(link) + "\"").c_str(),
+               [&] { return ::linkat(target_parent.get(), target_name.c_str(), parent, name.c_str(), 0); });
     }
 
-    void make_node(int parent, const std::string& name, archive_entry* e) const {
+    void make_node(int parent, const std::string& name, archive_entry* e) {
         clear(parent, name, false);
         mode_t type = archive_entry_filetype(e) == AE_IFCHR ? S_IFCHR : archive_entry_filetype(e) == AE_IFBLK ? S_IFBLK : S_IFIFO;
         if (::mknodat(parent, name.c_str(), type | (archive_entry_perm(e) & 07777), archive_entry_rdev(e)) < 0) {
@@ -312,9 +366,9 @@ private:
         ::fchmodat(parent, name.c_str(), archive_entry_perm(e) & 07777, 0);
     }
 
-    // Owner before mode: chown clears set-id bits.
-    void apply_metadata(int fd, archive_entry* e) const {
-        if (privileged_ && ::fchown(fd, archive_entry_uid(e), archive_entry_gid(e)) < 0)
+    // Owner before mode: chown clears set-id bits. `fresh`: this entry just created it.
+    void apply_metadata(int fd, archive_entry* e, bool fresh) const {
+        if (privileged_ && !(fresh && born_owned(e)) && ::fchown(fd, archive_entry_uid(e), archive_entry_gid(e)) < 0)
             fail_errno("chown");
         if (::fchmod(fd, archive_entry_perm(e) & 07777) < 0)
             fail_errno("chmod");
@@ -340,61 +394,85 @@ private:
     std::string raw_;
     UniqueFd root_;
     bool privileged_ = false;
+    uid_t euid_ = 0;
+    gid_t egid_ = 0;
+    UniqueFd parent_;
+    std::vector<std::string> parent_parts_;
+    bool parent_setgid_ = false, parent_stale_ = false;
+    gid_t parent_gid_ = 0;
     std::vector<std::pair<std::vector<std::string>, time_t>> dir_times_;
 };
 
 } // namespace
 
-UnpackResult unpack_layer(const fs::path& archive_path, const fs::path& dir, std::stop_token stop) {
-    ArchivePtr raw(archive_read_new());
-    ArchivePtr tar(archive_read_new());
-    if (!raw || !tar)
-        throw Error("libarchive: out of memory");
-    archive_read_support_filter_all(raw.get());
-    archive_read_support_format_raw(raw.get());
-    if (archive_read_open_filename(raw.get(), archive_path.c_str(), 128 * 1024) != ARCHIVE_OK)
-        throw Error("layer " + archive_path.string() + ": " + error_text(raw.get()));
-    archive_entry* raw_entry = nullptr;
-    if (archive_read_next_header(raw.get(), &raw_entry) != ARCHIVE_OK)
-        throw Error("layer " + archive_path.string() + ": " + error_text(raw.get()));
+namespace {
 
+UnpackResult unpack_from(const LayerSource& source, const std::string& name, const fs::path& dir,
+                         std::stop_token stop) {
+    DecompressedStream decompressed(source, name);
     RawStream stream;
-    stream.raw = raw.get();
+    stream.in = &decompressed;
     stream.stop = stop;
+    ArchivePtr tar(archive_read_new());
+    if (!tar)
+        throw Error("libarchive: out of memory");
     archive_read_support_format_tar(tar.get());
     if (archive_read_open(tar.get(), &stream, nullptr, read_callback, nullptr) != ARCHIVE_OK) {
-        if (stream.cancelled)
-            throw Cancelled();
-        throw Error("layer " + archive_path.string() + ": not a tar archive: " + error_text(tar.get()));
+        stream.rethrow();
+        throw Error("layer " + name + ": not a tar archive: " + error_text(tar.get()));
     }
 
-    Unpacker unpacker(archive_path, dir);
+    Unpacker unpacker(name, dir);
     archive_entry* e = nullptr;
     int r;
     while ((r = archive_read_next_header(tar.get(), &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
         if (stop.stop_requested())
             throw Cancelled();
-        unpacker.entry(tar.get(), e);
+        try {
+            unpacker.entry(tar.get(), e);
+        } catch (const Error&) {
+            stream.rethrow(); // a file's data ended because the stream did: say why
+            throw;
+        }
     }
-    if (stream.cancelled)
-        throw Cancelled();
-    if (r != ARCHIVE_EOF) {
-        const char* raw_err = archive_error_string(raw.get());
-        throw Error("layer " + archive_path.string() + ": damaged archive: " +
-                    (raw_err ? raw_err : error_text(tar.get())));
-    }
+    stream.rethrow();
+    if (r != ARCHIVE_EOF)
+        throw Error("layer " + name + ": damaged archive: " + error_text(tar.get()));
     unpacker.finish();
     // The tar reader stops at the end-of-archive blocks; the rest of the stream still counts.
     const void* unused = nullptr;
     la_ssize_t n;
     while ((n = stream.read(&unused)) > 0) {
     }
-    if (n < 0) {
-        if (stream.cancelled)
-            throw Cancelled();
-        throw Error("layer " + archive_path.string() + ": damaged archive: " + error_text(raw.get()));
-    }
+    stream.rethrow();
+    decompressed.drain();
     return {stream.hash.finish(), stream.size};
+}
+
+} // namespace
+
+UnpackResult unpack_layer(const fs::path& archive_path, const fs::path& dir, std::stop_token stop) {
+    UniqueFd fd(::open(archive_path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd)
+        throw_errno("open layer " + archive_path.string());
+    std::vector<char> buffer(256 * 1024);
+    LayerSource file = [&](const void** data) -> size_t {
+        while (true) {
+            ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0)
+                throw_errno("read layer " + archive_path.string());
+            *data = buffer.data();
+            return static_cast<size_t>(n);
+        }
+    };
+    return unpack_from(file, archive_path.string(), dir, stop);
+}
+
+UnpackResult unpack_layer(const LayerSource& source, const std::string& name, const fs::path& dir,
+                          std::stop_token stop) {
+    return unpack_from(source, name, dir, stop);
 }
 
 } // namespace raind::images

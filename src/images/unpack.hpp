@@ -6,10 +6,13 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <stop_token>
+#include <string>
 
 #include "digest.hpp"
 #include "error.hpp"
+#include "layer_stream.hpp"
 
 namespace raind::images {
 
@@ -28,6 +31,12 @@ struct UnpackResult {
 // `dir` must exist and be empty. On an exception the caller removes `dir` (Store does).
 // Throws UnsafeLayerEntry, Cancelled (when `stop` is requested), or Error for a damaged archive.
 UnpackResult unpack_layer(const std::filesystem::path& archive, const std::filesystem::path& dir,
+                          std::stop_token stop = {});
+
+// The same from bytes as they arrive (LayerSource: the unpack fails with its error when it
+// throws); `name` names the layer in messages (its blob digest). Returns only after the source
+// ended.
+UnpackResult unpack_layer(const LayerSource& source, const std::string& name, const std::filesystem::path& dir,
                           std::stop_token stop = {});
 
 } // namespace raind::images

@@ -92,6 +92,7 @@ public:
     // Knobs a test turns before pulling.
     std::atomic<bool> require_token{false};
     std::atomic<int> drop_blob_after{-1}; // close the connection after this many bytes, once
+    std::string drop_blob_digest;         // only when this blob is asked for (empty: the first one)
     std::atomic<bool> slow_blobs{false};  // each blob request takes 150 ms to start
     std::atomic<int> manifest_failures{0}; // answer this many manifest requests with 503
     std::atomic<int> in_flight{0}, max_in_flight{0};
@@ -168,7 +169,7 @@ public:
             return;
         }
         std::string data = it->second;
-        int drop = drop_blob_after.exchange(-1);
+        int drop = drop_blob_digest.empty() || drop_blob_digest == digest ? drop_blob_after.exchange(-1) : -1;
         res.set_content_provider(data.size(), "application/octet-stream",
                                  [data, drop](size_t offset, size_t length, httplib::DataSink& sink) {
                                      size_t n = std::min<size_t>(length, 16384);

@@ -1,5 +1,12 @@
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
 
 #include "transport.hpp"
 
@@ -56,4 +63,90 @@ TEST(RegistryErrors, CarryStatusCodeAndMessage) {
     r.body = "not json\n";
     EXPECT_THAT([&] { throw_registry_error("GET u", r); },
                 testing::ThrowsMessage<AuthenticationError>(testing::StrEq("GET u: 401: not json")));
+}
+
+namespace {
+
+// A plain-HTTP "registry" on 127.0.0.1 that counts the TLS handshakes it is offered (and drops
+// them) and answers every HTTP request with 200 "{}": what an insecure registry's probe meets.
+class PlainRegistry {
+public:
+    PlainRegistry() {
+        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof addr;
+        if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) < 0 || ::listen(fd_, 16) < 0 ||
+            ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) < 0)
+            throw std::runtime_error("cannot listen on 127.0.0.1");
+        port_ = ntohs(addr.sin_port);
+        thread_ = std::thread([this] { serve(); });
+    }
+    ~PlainRegistry() {
+        ::shutdown(fd_, SHUT_RDWR);
+        thread_.join();
+        ::close(fd_);
+    }
+    std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
+    std::atomic<int> tls_hellos{0}, requests{0}, connections{0};
+
+private:
+    void serve() {
+        while (true) {
+            int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+            if (c < 0)
+                return;
+            ++connections;
+            std::thread([this, c] {
+                char buf[4096];
+                std::string seen;
+                ssize_t n;
+                while ((n = ::read(c, buf, sizeof buf)) > 0) {
+                    if (seen.empty() && buf[0] == 0x16) { // TLS record: handshake
+                        ++tls_hellos;
+                        break;
+                    }
+                    seen.append(buf, static_cast<size_t>(n));
+                    size_t end;
+                    while ((end = seen.find("\r\n\r\n")) != std::string::npos) {
+                        seen.erase(0, end + 4);
+                        ++requests;
+                        const char reply[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: application/json\r\n\r\n{}";
+                        if (::write(c, reply, sizeof reply - 1) < 0)
+                            break;
+                    }
+                }
+                ::close(c);
+            }).detach();
+        }
+    }
+    int fd_ = -1;
+    int port_ = 0;
+    std::thread thread_;
+};
+
+} // namespace
+
+TEST(Session, AnInsecureRegistrysSchemeIsProbedOnceForEveryClient) {
+    PlainRegistry reg;
+    RegistryOptions options;
+    options.insecure = {reg.host()};
+    for (int i = 0; i < 3; ++i) {
+        RegistryClient client(options); // a new client per call, as the daemon makes them
+        client.check_login(reg.host(), {"u", "p"});
+    }
+    EXPECT_EQ(reg.tls_hellos.load(), 1);
+    EXPECT_EQ(reg.requests.load(), 3);
+}
+
+TEST(Session, OneClientsRequestsShareAConnection) {
+    PlainRegistry reg;
+    RegistryOptions options;
+    options.insecure = {reg.host()};
+    RegistryClient client(options);
+    for (int i = 0; i < 3; ++i)
+        client.check_login(reg.host(), {"u", "p"}); // one Session each, one after the other
+    EXPECT_EQ(reg.requests.load(), 3);
+    EXPECT_EQ(reg.connections.load() - reg.tls_hellos.load(), 1);
 }

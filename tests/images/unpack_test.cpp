@@ -224,3 +224,41 @@ TEST(Unpack, DamagedArchiveAndCancellation) {
     t2.file("f", "x");
     EXPECT_THROW(unpack_layer(t2.save(s2.tmp / "l.tar"), s2.layer, stop.get_token()), Cancelled);
 }
+
+TEST(Unpack, AReplacedDirectoryIsNotWrittenIntoAfterwards) {
+    // The unpacker keeps the last entry's directory open; once a later entry replaced that
+    // directory, entries below its name must go where the name now points, never into the
+    // removed directory.
+    Sandbox s;
+    TarBuilder t;
+    t.dir("d").file("d/x", "x").file("d", "now a file").file("d/y", "y");
+    std::string error = s.error(t);
+    EXPECT_NE(error.find("entry \"d/y\": goes through \"d\", which is not a directory"), std::string::npos) << error;
+
+    Sandbox s2;
+    TarBuilder t2;
+    t2.dir("d").file("d/x", "x").file("d", "file").dir("d").file("d/y", "y");
+    s2.unpack(t2);
+    EXPECT_EQ(listing(s2.layer), (std::vector<std::string>{"d", "d/y"}));
+}
+
+TEST(Unpack, OwnersHoldInSetGroupIdDirectories) {
+    if (::geteuid() != 0)
+        GTEST_SKIP() << "needs root to chown";
+    // New entries in a set-group-id directory take its group; an entry that says 0:0 must
+    // still end up 0:0, while one that says the directory's group needs no chown.
+    Sandbox s;
+    TarBuilder t;
+    t.dir("g", 02775, 0, 4321).symlink("g/link", "target").file("g/f", "x", 0644, 0, 0).file("g/h", "x", 0644, 0, 4321);
+    s.unpack(t);
+    struct stat st {};
+    ASSERT_EQ(::lstat((s.layer / "g").c_str(), &st), 0);
+    EXPECT_EQ(st.st_gid, 4321u);
+    EXPECT_EQ(st.st_mode & 07777, 02775u);
+    for (const char* name : {"g/link", "g/f"}) {
+        ASSERT_EQ(::lstat((s.layer / name).c_str(), &st), 0);
+        EXPECT_EQ(st.st_gid, 0u) << name;
+    }
+    ASSERT_EQ(::lstat((s.layer / "g/h").c_str(), &st), 0);
+    EXPECT_EQ(st.st_gid, 4321u);
+}
