@@ -33,5 +33,6 @@ void add_pause(CLI::App& app);
 void add_rename(CLI::App& app);
 void add_restart(CLI::App& app);
 void add_attach(CLI::App& app);
+void add_top(CLI::App& app);
 
 } // namespace raind::cli

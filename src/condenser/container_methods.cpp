@@ -161,6 +161,15 @@ void Manager::RenameContainer(sdbus::Result<>&& result, std::string container, s
     });
 }
 
+void Manager::TopContainer(sdbus::Result<std::vector<ProcessRow>>&& result, std::string container) {
+    read(std::move(result), details(container, "top"), [this, container](auto& reply) {
+        std::vector<ProcessRow> rows;
+        for (const auto& p : containers_.top(container))
+            rows.emplace_back(p.pid, p.ppid, p.uid, p.command);
+        reply.returnResults(rows);
+    });
+}
+
 void Manager::GetContainer(sdbus::Result<sdbus::ObjectPath>&& result, std::string container) {
     read(std::move(result), details(container, "get-container"), [this, container](auto& reply) {
         const auto* view = containers_.objects().find(container);

@@ -10,6 +10,7 @@
 
 #include "container_bundle.hpp"
 #include "container_errors.hpp"
+#include "container_processes.hpp"
 #include "container_spec.hpp"
 #include "error.hpp"
 #include "image_config.hpp"
@@ -301,6 +302,14 @@ void Containers::pause(const std::string& container, bool pause) {
         throw InvalidContainerArgument("container " + record.name + " is not paused");
     runtime_pause(settings_, record.id, pause);
     refresh(record.id);
+}
+
+std::vector<ProcessInfo> Containers::top(const std::string& container) {
+    auto record = record_of(container);
+    auto status = read_shim_status(container_paths(settings_, record.id).shim);
+    if (!live(status) || status.pid <= 0)
+        throw ContainerNotRunning("container " + record.name + " is not running");
+    return processes_in_cgroup_of(status.pid);
 }
 
 void Containers::rename(const std::string& container, const std::string& name) {

@@ -16,6 +16,7 @@
 #include "container_exec.hpp"
 #include "container_logs.hpp"
 #include "container_objects.hpp"
+#include "container_processes.hpp"
 #include "container_options.hpp"
 #include "container_records.hpp"
 #include "container_shim.hpp"
@@ -45,6 +46,7 @@ public:
     void kill(const std::string& container, int signal);
     void pause(const std::string& container, bool pause);
     void rename(const std::string& container, const std::string& name);
+    std::vector<ProcessInfo> top(const std::string& container);
     void remove(const std::string& container, bool force, std::stop_token stop);
     shim::Attached attach(const std::string& container);
     // The read end of a pipe the container's log is streamed to (container_logs.hpp).

@@ -251,6 +251,14 @@ TEST_F(Containers, ExecRunsBesideTheContainersProcesses) {
     auto input = run({RAIND_BINDIR "/raind", "exec", "-i", "host", "tr", "a-z", "A-Z"}, "piped\n");
     EXPECT_EQ(input.out, "PIPED\n") << input.err;
 
+    // top lists the container's processes with host pids.
+    auto listed = raind_cli({"top", "host"});
+    EXPECT_EQ(exit_code(listed), 0) << listed.err;
+    EXPECT_EQ(listed.out.rfind("PID", 0), 0u);
+    EXPECT_NE(listed.out.find("sleep 1000"), std::string::npos) << listed.out;
+    auto host_pid = std::to_string(ps_all()[0]["Pid"].get<uint32_t>());
+    EXPECT_NE(listed.out.find("\n" + host_pid + " "), std::string::npos) << listed.out;
+
     std::string command = std::string(RAIND_BINDIR) + "/raind exec -it host sh";
     auto tty = run({"/usr/bin/script", "-qec", command, "/dev/null"}, "tty; exit 2\n");
     EXPECT_EQ(exit_code(tty), 2) << tty.out;
