@@ -110,14 +110,17 @@ ContainerView Containers::view_of(const ContainerRecord& record) {
 }
 
 void Containers::refresh(const std::string& id) {
-    std::optional<ContainerRecord> record;
-    {
-        std::lock_guard lock(records_mutex_);
-        record = records_.find(id);
-    }
-    if (!record)
-        return;
-    loop_.post([this, view = view_of(*record)] { apply(view); });
+    // Read on the loop thread, in the order the requests arrive there: a view read earlier on
+    // some worker can never overwrite a newer one.
+    loop_.post([this, id] {
+        std::optional<ContainerRecord> record;
+        {
+            std::lock_guard lock(records_mutex_);
+            record = records_.find(id);
+        }
+        if (record)
+            apply(view_of(*record));
+    });
 }
 
 void Containers::watch(const std::string& id) {

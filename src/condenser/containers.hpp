@@ -67,7 +67,7 @@ private:
     ContainerRecord record_of(const std::string& container);
     std::shared_ptr<std::mutex> lock_for(const std::string& id);
     ContainerView view_of(const ContainerRecord& record);
-    void refresh(const std::string& id); // any thread: posts the current view
+    void refresh(const std::string& id); // any thread: the loop reads and shows the current view
     void watch(const std::string& id);   // any thread: a watcher for the live shim
     void remove_files(const ContainerRecord& record);
     // Loop thread.
