@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "container_seccomp.hpp"
 #include "container_spec.hpp"
 #include "restart_policy.hpp"
 
@@ -103,9 +104,12 @@ const std::map<std::string, Setter>& setters() {
              for (const auto& opt : value_of<std::vector<std::string>>(k, v, "as")) {
                  if (opt == "no-new-privileges" || opt == "no-new-privileges:true" || opt == "no-new-privileges=true")
                      o.no_new_privileges = true;
+                 else if (opt == "seccomp=unconfined" || opt == "seccomp:unconfined")
+                     o.seccomp = false;
                  else
                      throw InvalidContainerArgument("security option \"" + opt +
-                                                    "\" is not supported yet (supported: no-new-privileges)");
+                                                    "\" is not supported yet (supported: no-new-privileges, "
+                                                    "seccomp=unconfined)");
              }
          }},
     };
@@ -237,6 +241,8 @@ void apply_to_spec(json& spec, const ContainerOptions& options) {
         spec["root"]["readonly"] = true;
     if (options.no_new_privileges)
         process["noNewPrivileges"] = true;
+    if (options.seccomp)
+        linux_section["seccomp"] = default_seccomp_profile();
     json& resources = linux_section["resources"];
     if (options.memory)
         resources["memory"]["limit"] = static_cast<int64_t>(*options.memory);

@@ -37,6 +37,7 @@ struct ContainerOptions {
     bool auto_remove = false;
     bool read_only = false;
     bool no_new_privileges = false;
+    bool seccomp = true; // the default profile; security_opt seccomp=unconfined turns it off
     std::map<std::string, std::string> labels;
     std::string restart = "no";
     std::string network = "none";

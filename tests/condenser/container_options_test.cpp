@@ -47,7 +47,7 @@ TEST(ContainerOptions, UnknownWrongTypeAndBadValuesAreRefusedByName) {
     EXPECT_THAT(error_of({{"volumes", sdbus::Variant(std::vector<std::string>{"/tmp"})}}), HasSubstr("host-path:container-path"));
     EXPECT_THAT(error_of({{"volumes", sdbus::Variant(std::vector<std::string>{"/tmp:data"})}}), HasSubstr("not an absolute"));
     EXPECT_THAT(error_of({{"tmpfs", sdbus::Variant(std::vector<std::string>{"/run:uid=5"})}}), HasSubstr("\"uid=5\""));
-    EXPECT_THAT(error_of({{"security_opt", sdbus::Variant(std::vector<std::string>{"seccomp=unconfined"})}}),
+    EXPECT_THAT(error_of({{"security_opt", sdbus::Variant(std::vector<std::string>{"seccomp=/etc/profile.json"})}}),
                 HasSubstr("not supported yet"));
     EXPECT_THAT(error_of({{"env", sdbus::Variant(std::vector<std::string>{"=x"})}}), HasSubstr("KEY=value"));
     EXPECT_EQ(error_of({{"name", sdbus::Variant(std::string("web-1.a_b"))}}), "(accepted)");
@@ -77,6 +77,10 @@ TEST(ContainerOptions, ResourcesNamespacesAndMountsReachConfigJson) {
     EXPECT_THAT(spec["process"]["env"].dump(), HasSubstr("TERM=xterm"));
     EXPECT_EQ(spec["hostname"], "box");
     EXPECT_TRUE(spec["process"]["noNewPrivileges"].get<bool>());
+    EXPECT_EQ(spec["linux"]["seccomp"]["defaultAction"], "SCMP_ACT_ALLOW");
+    EXPECT_THAT(spec["linux"]["seccomp"]["syscalls"][0]["names"].dump(), HasSubstr("\"kexec_load\""));
+    EXPECT_FALSE(spec_for({{"security_opt", sdbus::Variant(std::vector<std::string>{"seccomp=unconfined"})}})["linux"]
+                     .contains("seccomp"));
     auto mounts = spec["mounts"].dump();
     EXPECT_THAT(mounts, HasSubstr(R"({"destination":"/data","options":["rbind","ro"],"source":"/tmp","type":"bind"})"));
     EXPECT_THAT(mounts, HasSubstr("size=1m"));

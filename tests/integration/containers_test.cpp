@@ -160,6 +160,14 @@ TEST_F(Containers, SignalsToRunReachTheContainer) {
     expect_nothing_left();
 }
 
+TEST_F(Containers, DefaultSeccompProfileDeniesNewNamespaces) {
+    auto denied = raind_cli({"run", "--rm", "busybox", "unshare", "-U", "true"});
+    EXPECT_NE(exit_code(denied), 0);
+    EXPECT_NE(denied.err.find("Operation not permitted"), std::string::npos) << denied.err;
+    auto unconfined = raind_cli({"run", "--rm", "--security-opt", "seccomp=unconfined", "busybox", "unshare", "-U", "true"});
+    EXPECT_EQ(exit_code(unconfined), 0) << unconfined.err;
+}
+
 TEST_F(Containers, ExitStatusIsReturnedAndShown) {
     auto out = raind_cli({"run", "--name", "three", "busybox", "sh", "-c", "exit 3"});
     EXPECT_EQ(exit_code(out), 3) << out.err;
