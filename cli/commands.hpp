@@ -34,5 +34,6 @@ void add_rename(CLI::App& app);
 void add_restart(CLI::App& app);
 void add_attach(CLI::App& app);
 void add_top(CLI::App& app);
+void add_stats(CLI::App& app);
 
 } // namespace raind::cli

@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
     add_logs(app);
     add_attach(app);
     add_top(app);
+    add_stats(app);
     add_pause(app);
     add_rename(app);
     add_restart(app);

@@ -170,6 +170,12 @@ void Manager::TopContainer(sdbus::Result<std::vector<ProcessRow>>&& result, std:
     });
 }
 
+void Manager::StatsContainer(sdbus::Result<std::map<std::string, uint64_t>>&& result, std::string container) {
+    read(std::move(result), details(container, "stats"), [this, container](auto& reply) {
+        reply.returnResults(containers_.stats(container));
+    });
+}
+
 void Manager::GetContainer(sdbus::Result<sdbus::ObjectPath>&& result, std::string container) {
     read(std::move(result), details(container, "get-container"), [this, container](auto& reply) {
         const auto* view = containers_.objects().find(container);

@@ -1,6 +1,8 @@
 #include "container_processes.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <optional>
 #include <fstream>
 #include <sstream>
 
@@ -56,6 +58,36 @@ std::vector<ProcessInfo> processes_in_cgroup_of(pid_t init) {
     }
     std::sort(processes.begin(), processes.end(), [](const auto& a, const auto& b) { return a.pid < b.pid; });
     return processes;
+}
+
+std::map<std::string, uint64_t> cgroup_stats_of(pid_t init) {
+    std::map<std::string, uint64_t> stats;
+    auto dir = cgroup_dir_of(init);
+    if (dir.empty())
+        return stats;
+    auto number = [](const std::string& text) -> std::optional<uint64_t> {
+        if (text.empty() || !std::isdigit(static_cast<unsigned char>(text[0])))
+            return std::nullopt;
+        return std::stoull(text);
+    };
+    std::istringstream cpu(shim::read_text_file(dir + "/cpu.stat"));
+    for (std::string key, value; cpu >> key >> value;)
+        if (key == "usage_usec")
+            stats["cpu_usec"] = std::stoull(value);
+    if (auto memory = number(shim::read_text_file(dir + "/memory.current")))
+        stats["memory_bytes"] = *memory;
+    if (auto max = number(shim::read_text_file(dir + "/memory.max")))
+        stats["memory_max"] = *max;
+    if (auto pids = number(shim::read_text_file(dir + "/pids.current"))) {
+        stats["pids"] = *pids;
+    } else {
+        std::istringstream procs(shim::read_text_file(dir + "/cgroup.procs"));
+        uint64_t count = 0;
+        for (std::string pid; procs >> pid;)
+            ++count;
+        stats["pids"] = count;
+    }
+    return stats;
 }
 
 } // namespace condenser

@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -24,5 +25,10 @@ struct ProcessInfo {
 };
 // Every process in the cgroup of `init` (the container's), in pid order.
 std::vector<ProcessInfo> processes_in_cgroup_of(pid_t init);
+
+// Resource use of the cgroup of `init`: what the kernel counts there; a counter whose
+// controller is not enabled is left out ("cpu_usec" from cpu.stat, "memory_bytes",
+// "memory_max" from memory.*, "pids" from pids.current or else cgroup.procs).
+std::map<std::string, uint64_t> cgroup_stats_of(pid_t init);
 
 } // namespace condenser

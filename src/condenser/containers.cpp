@@ -315,6 +315,14 @@ std::vector<ProcessInfo> Containers::top(const std::string& container) {
     return processes_in_cgroup_of(status.pid);
 }
 
+std::map<std::string, uint64_t> Containers::stats(const std::string& container) {
+    auto record = record_of(container);
+    auto status = read_shim_status(container_paths(settings_, record.id).shim);
+    if (!live(status) || status.pid <= 0)
+        throw ContainerNotRunning("container " + record.name + " is not running");
+    return cgroup_stats_of(status.pid);
+}
+
 void Containers::rename(const std::string& container, const std::string& name) {
     check_container_name(name);
     auto record = record_of(container);

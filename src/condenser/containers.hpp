@@ -47,6 +47,7 @@ public:
     void pause(const std::string& container, bool pause);
     void rename(const std::string& container, const std::string& name);
     std::vector<ProcessInfo> top(const std::string& container);
+    std::map<std::string, uint64_t> stats(const std::string& container);
     void remove(const std::string& container, bool force, std::stop_token stop);
     shim::Attached attach(const std::string& container);
     // The read end of a pipe the container's log is streamed to (container_logs.hpp).

@@ -267,6 +267,13 @@ TEST_F(Containers, ExecRunsBesideTheContainersProcesses) {
     auto host_pid = std::to_string(ps_all()[0]["Pid"].get<uint32_t>());
     EXPECT_NE(listed.out.find("\n" + host_pid + " "), std::string::npos) << listed.out;
 
+    // stats counts the container's cgroup: its one process, some CPU time.
+    auto stats = raind_cli({"stats", "--json", "host"});
+    EXPECT_EQ(exit_code(stats), 0) << stats.err;
+    auto counted = nlohmann::json::parse(stats.out)["host"];
+    EXPECT_EQ(counted["pids"], 1) << stats.out;
+    EXPECT_TRUE(counted.contains("cpu_usec")) << stats.out;
+
     std::string command = std::string(RAIND_BINDIR) + "/raind exec -it host sh";
     auto tty = run({"/usr/bin/script", "-qec", command, "/dev/null"}, "tty; exit 2\n");
     EXPECT_EQ(exit_code(tty), 2) << tty.out;
