@@ -35,5 +35,6 @@ void add_restart(CLI::App& app);
 void add_attach(CLI::App& app);
 void add_top(CLI::App& app);
 void add_stats(CLI::App& app);
+void add_container_prune(CLI::App& app);
 
 } // namespace raind::cli

@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
     add_attach(app);
     add_top(app);
     add_stats(app);
+    add_container_prune(app);
     add_pause(app);
     add_rename(app);
     add_restart(app);

@@ -382,6 +382,13 @@ TEST_F(Containers, PauseRenameRestartAttach) {
     EXPECT_EQ(attached.out, "late\n");
     auto exited = raind_cli({"attach", "att"});
     EXPECT_EQ(exited.err, "raind: container att is not running: start it with raind start -a\n");
+
+    // prune takes the exited and created ones, never a running one.
+    auto pruned = raind_cli({"container", "prune"});
+    EXPECT_EQ(exit_code(pruned), 0) << pruned.err;
+    auto rows = ps_all();
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0]["Name"], "q");
 }
 
 TEST_F(Containers, BadInputIsAOneLineErrorAndChangesNothing) {
