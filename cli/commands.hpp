@@ -33,5 +33,8 @@ void add_pause(CLI::App& app);
 void add_rename(CLI::App& app);
 void add_restart(CLI::App& app);
 void add_attach(CLI::App& app);
+void add_top(CLI::App& app);
+void add_stats(CLI::App& app);
+void add_container_prune(CLI::App& app);
 
 } // namespace raind::cli

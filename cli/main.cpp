@@ -35,6 +35,9 @@ int main(int argc, char** argv) {
     add_exec(app);
     add_logs(app);
     add_attach(app);
+    add_top(app);
+    add_stats(app);
+    add_container_prune(app);
     add_pause(app);
     add_rename(app);
     add_restart(app);

@@ -161,6 +161,21 @@ void Manager::RenameContainer(sdbus::Result<>&& result, std::string container, s
     });
 }
 
+void Manager::TopContainer(sdbus::Result<std::vector<ProcessRow>>&& result, std::string container) {
+    read(std::move(result), details(container, "top"), [this, container](auto& reply) {
+        std::vector<ProcessRow> rows;
+        for (const auto& p : containers_.top(container))
+            rows.emplace_back(p.pid, p.ppid, p.uid, p.command);
+        reply.returnResults(rows);
+    });
+}
+
+void Manager::StatsContainer(sdbus::Result<std::map<std::string, uint64_t>>&& result, std::string container) {
+    read(std::move(result), details(container, "stats"), [this, container](auto& reply) {
+        reply.returnResults(containers_.stats(container));
+    });
+}
+
 void Manager::GetContainer(sdbus::Result<sdbus::ObjectPath>&& result, std::string container) {
     read(std::move(result), details(container, "get-container"), [this, container](auto& reply) {
         const auto* view = containers_.objects().find(container);

@@ -168,22 +168,6 @@ ShimStatus read_shim_status(const std::filesystem::path& shim_dir) {
     return status;
 }
 
-bool cgroup_frozen(pid_t pid) {
-    // "0::/raind.slice/raind-<id>.scope" under the cgroup2 mount (/sys/fs/cgroup, or
-    // /sys/fs/cgroup/unified on a hybrid host).
-    std::string cgroups = shim::read_text_file("/proc/" + std::to_string(pid) + "/cgroup");
-    auto line = cgroups.find("0::");
-    if (line == std::string::npos)
-        return false;
-    std::string path = cgroups.substr(line + 3, cgroups.find('\n', line) - line - 3);
-    for (const char* root : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"}) {
-        std::string freeze = shim::read_text_file(root + path + "/cgroup.freeze");
-        if (!freeze.empty())
-            return freeze[0] == '1';
-    }
-    return false;
-}
-
 void runtime_pause(const ShimSettings& settings, const std::string& id, bool pause) {
     auto result = run_program({settings.runtime_path, pause ? "pause" : "resume", id});
     if (result.status != 0)

@@ -46,9 +46,6 @@ struct ShimStatus {
 };
 ShimStatus read_shim_status(const std::filesystem::path& shim_dir);
 
-// Whether the cgroup of `pid` is frozen (cgroup.freeze of its cgroup v2 directory).
-bool cgroup_frozen(pid_t pid);
-
 // `<runtime> pause|resume <id>`; throws raind::Error with the runtime's message.
 void runtime_pause(const ShimSettings& settings, const std::string& id, bool pause);
 

@@ -10,6 +10,7 @@
 
 #include "container_bundle.hpp"
 #include "container_errors.hpp"
+#include "container_processes.hpp"
 #include "container_spec.hpp"
 #include "error.hpp"
 #include "image_config.hpp"
@@ -109,14 +110,17 @@ ContainerView Containers::view_of(const ContainerRecord& record) {
 }
 
 void Containers::refresh(const std::string& id) {
-    std::optional<ContainerRecord> record;
-    {
-        std::lock_guard lock(records_mutex_);
-        record = records_.find(id);
-    }
-    if (!record)
-        return;
-    loop_.post([this, view = view_of(*record)] { apply(view); });
+    // Read on the loop thread, in the order the requests arrive there: a view read earlier on
+    // some worker can never overwrite a newer one.
+    loop_.post([this, id] {
+        std::optional<ContainerRecord> record;
+        {
+            std::lock_guard lock(records_mutex_);
+            record = records_.find(id);
+        }
+        if (record)
+            apply(view_of(*record));
+    });
 }
 
 void Containers::watch(const std::string& id) {
@@ -301,6 +305,22 @@ void Containers::pause(const std::string& container, bool pause) {
         throw InvalidContainerArgument("container " + record.name + " is not paused");
     runtime_pause(settings_, record.id, pause);
     refresh(record.id);
+}
+
+std::vector<ProcessInfo> Containers::top(const std::string& container) {
+    auto record = record_of(container);
+    auto status = read_shim_status(container_paths(settings_, record.id).shim);
+    if (!live(status) || status.pid <= 0)
+        throw ContainerNotRunning("container " + record.name + " is not running");
+    return processes_in_cgroup_of(status.pid);
+}
+
+std::map<std::string, uint64_t> Containers::stats(const std::string& container) {
+    auto record = record_of(container);
+    auto status = read_shim_status(container_paths(settings_, record.id).shim);
+    if (!live(status) || status.pid <= 0)
+        throw ContainerNotRunning("container " + record.name + " is not running");
+    return cgroup_stats_of(status.pid);
 }
 
 void Containers::rename(const std::string& container, const std::string& name) {

@@ -16,6 +16,7 @@
 #include "container_exec.hpp"
 #include "container_logs.hpp"
 #include "container_objects.hpp"
+#include "container_processes.hpp"
 #include "container_options.hpp"
 #include "container_records.hpp"
 #include "container_shim.hpp"
@@ -45,6 +46,8 @@ public:
     void kill(const std::string& container, int signal);
     void pause(const std::string& container, bool pause);
     void rename(const std::string& container, const std::string& name);
+    std::vector<ProcessInfo> top(const std::string& container);
+    std::map<std::string, uint64_t> stats(const std::string& container);
     void remove(const std::string& container, bool force, std::stop_token stop);
     shim::Attached attach(const std::string& container);
     // The read end of a pipe the container's log is streamed to (container_logs.hpp).
@@ -65,7 +68,7 @@ private:
     ContainerRecord record_of(const std::string& container);
     std::shared_ptr<std::mutex> lock_for(const std::string& id);
     ContainerView view_of(const ContainerRecord& record);
-    void refresh(const std::string& id); // any thread: posts the current view
+    void refresh(const std::string& id); // any thread: the loop reads and shows the current view
     void watch(const std::string& id);   // any thread: a watcher for the live shim
     void remove_files(const ContainerRecord& record);
     // Loop thread.

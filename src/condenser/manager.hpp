@@ -77,6 +77,9 @@ private:
     void GetContainer(sdbus::Result<sdbus::ObjectPath>&& result, std::string container) override;
     void PauseContainer(sdbus::Result<>&& result, std::string container) override;
     void UnpauseContainer(sdbus::Result<>&& result, std::string container) override;
+    using ProcessRow = sdbus::Struct<uint32_t, uint32_t, uint32_t, std::string>;
+    void TopContainer(sdbus::Result<std::vector<ProcessRow>>&& result, std::string container) override;
+    void StatsContainer(sdbus::Result<std::map<std::string, uint64_t>>&& result, std::string container) override;
     void RenameContainer(sdbus::Result<>&& result, std::string container, std::string name) override;
     void ContainerLogs(sdbus::Result<sdbus::UnixFd>&& result, std::string container, Properties options) override;
     void ExecContainer(sdbus::Result<bool, std::vector<sdbus::UnixFd>, sdbus::UnixFd>&& result, std::string container,

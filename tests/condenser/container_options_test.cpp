@@ -77,6 +77,10 @@ TEST(ContainerOptions, ResourcesNamespacesAndMountsReachConfigJson) {
     EXPECT_THAT(spec["process"]["env"].dump(), HasSubstr("TERM=xterm"));
     EXPECT_EQ(spec["hostname"], "box");
     EXPECT_TRUE(spec["process"]["noNewPrivileges"].get<bool>());
+    EXPECT_EQ(spec["linux"]["seccomp"]["defaultAction"], "SCMP_ACT_ALLOW");
+    EXPECT_THAT(spec["linux"]["seccomp"]["syscalls"][0]["names"].dump(), HasSubstr("\"kexec_load\""));
+    EXPECT_FALSE(spec_for({{"security_opt", sdbus::Variant(std::vector<std::string>{"seccomp=unconfined"})}})["linux"]
+                     .contains("seccomp"));
     auto mounts = spec["mounts"].dump();
     EXPECT_THAT(mounts, HasSubstr(R"({"destination":"/data","options":["rbind","ro"],"source":"/tmp","type":"bind"})"));
     EXPECT_THAT(mounts, HasSubstr("size=1m"));
