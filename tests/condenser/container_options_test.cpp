@@ -77,8 +77,10 @@ TEST(ContainerOptions, ResourcesNamespacesAndMountsReachConfigJson) {
     EXPECT_THAT(spec["process"]["env"].dump(), HasSubstr("TERM=xterm"));
     EXPECT_EQ(spec["hostname"], "box");
     EXPECT_TRUE(spec["process"]["noNewPrivileges"].get<bool>());
-    EXPECT_EQ(spec["linux"]["seccomp"]["defaultAction"], "SCMP_ACT_ALLOW");
-    EXPECT_THAT(spec["linux"]["seccomp"]["syscalls"][0]["names"].dump(), HasSubstr("\"kexec_load\""));
+    // The default profile is an allow-list (its contents: seccomp_profile_test).
+    EXPECT_EQ(spec["linux"]["seccomp"]["defaultAction"], "SCMP_ACT_ERRNO");
+    EXPECT_THAT(spec["linux"]["seccomp"]["syscalls"][0]["names"].dump(), HasSubstr("\"execve\""));
+    EXPECT_THAT(spec["linux"]["seccomp"].dump(), testing::Not(HasSubstr("\"kexec_load\"")));
     EXPECT_FALSE(spec_for({{"security_opt", sdbus::Variant(std::vector<std::string>{"seccomp=unconfined"})}})["linux"]
                      .contains("seccomp"));
     auto mounts = spec["mounts"].dump();
