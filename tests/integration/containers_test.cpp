@@ -144,6 +144,48 @@ TEST_F(Containers, RunWithATerminal) {
     expect_nothing_left();
 }
 
+// The issue's own check: `raind run -it busybox sh` in tmux gives a prompt, follows the window's
+// size, ^C interrupts the foreground program only, and `exit 3` is raind's status.
+TEST_F(Containers, RunInteractivelyInTmux) {
+    raind::fixtures::TempDir dir;
+    const std::string status_file = (dir.path() / "status").string();
+    auto tmux = [](std::vector<std::string> args) {
+        args.insert(args.begin(), {"/usr/bin/tmux", "-L", "raind-test"});
+        return run(args);
+    };
+    auto screen = [&] { return tmux({"capture-pane", "-p", "-t", "box"}).out; };
+    auto shows = [&](const std::string& text) {
+        return eventually([&] { return screen().find(text) != std::string::npos; });
+    };
+    auto type = [&](const std::string& keys) { tmux({"send-keys", "-t", "box", keys, "Enter"}); };
+    std::string command = std::string(RAIND_BINDIR) + "/raind run -it --name tmuxbox busybox sh; echo \"status=$?\" > " +
+                          status_file + "; sleep 60";
+    ASSERT_EQ(exit_code(tmux({"new-session", "-d", "-s", "box", "-x", "100", "-y", "30", command})), 0);
+
+    EXPECT_TRUE(shows("/ #")) << screen(); // capture-pane drops the trailing space
+    type("stty size");
+    EXPECT_TRUE(shows("30 100")) << screen();
+    tmux({"resize-window", "-t", "box", "-x", "90", "-y", "25"});
+    type("clear; stty size");
+    EXPECT_TRUE(shows("25 90")) << screen();
+    type("sleep 100; echo after-sleep");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    tmux({"send-keys", "-t", "box", "C-c"});
+    type("echo still-here");
+    EXPECT_TRUE(shows("still-here")) << screen();
+    type("exit 3");
+    EXPECT_TRUE(eventually([&] { return fs::exists(status_file) && fs::file_size(status_file) > 0; })) << screen();
+    std::ifstream in(status_file);
+    std::string status;
+    std::getline(in, status);
+    EXPECT_EQ(status, "status=3");
+    tmux({"kill-server"});
+    auto rows = ps_all();
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0]["State"], "exited");
+    EXPECT_EQ(rows[0]["ExitCode"], 3);
+}
+
 TEST_F(Containers, SignalsToRunReachTheContainer) {
     auto child = raind::test::Child::spawn(
         {"/bin/sh", "-c", std::string("exec ") + RAIND_BINDIR +
