@@ -495,9 +495,11 @@ void Shim::finish() {
             ::unlink(path(name).c_str());
         ::rmdir(opt_.state_dir.c_str()); // only when nobody else put files there
     } else {
+        // shim.json says exited before the control socket goes: a client that finds no socket
+        // (and falls back to the files) never reads a stale "running".
+        write_state();
         ::unlink(path(control_socket_name).c_str());
         ::unlink(path("container.pid").c_str());
-        write_state();
     }
     // Last, so a waiter that got its answer finds the files as they stay.
     std::string reply = "exit " + std::to_string(last_status_.value_or(-1));
